@@ -1,0 +1,191 @@
+"""A typed view over one section of raw stack config that records problems instead of raising.
+
+Every getter returns a usable value even when the input is wrong (the default), so the
+loader can keep going and report every problem in one error. Keys are reported in the
+form users type them: `archivist:neo4j.storage.size`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from .problems import Problems
+from .quantity import parse_quantity
+
+T = TypeVar("T")
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+class ConfigReader:
+    def __init__(self, raw: Mapping[str, Any] | None, path: str, problems: Problems) -> None:
+        self._raw: Mapping[str, Any] = raw or {}
+        self.path = path
+        self.problems = problems
+        self._read: set[str] = set()
+
+    # -- navigation -------------------------------------------------------------------
+
+    def key(self, name: str) -> str:
+        # The root reader's path is the config namespace ("archivist"); below it, dotted paths.
+        return f"{self.path}:{name}" if ":" not in self.path else f"{self.path}.{name}"
+
+    def has(self, name: str) -> bool:
+        return self._raw.get(name) is not None
+
+    def raw(self, name: str) -> Any:
+        self._read.add(name)
+        return self._raw.get(name)
+
+    def section(self, name: str) -> ConfigReader:
+        value = self.raw(name)
+        if value is not None and not isinstance(value, Mapping):
+            self.problems.add(self.key(name), f"must be an object (a YAML mapping), got {_show(value)}")
+            value = None
+        return ConfigReader(value, self.key(name), self.problems)
+
+    def reject_unknown(self, allowed: Iterable[str] | None = None) -> None:
+        """Report keys nobody read: almost always a typo that would otherwise be silently ignored."""
+        known = set(allowed) if allowed is not None else self._read
+        for name in self._raw:
+            if name not in known:
+                hint = _closest(name, known)
+                fix = f" (did you mean '{hint}'?)" if hint else f"; known keys: {', '.join(sorted(known)) or 'none'}"
+                self.problems.add(self.key(name), f"unknown key{fix}")
+
+    # -- scalars ----------------------------------------------------------------------
+
+    def string(self, name: str, default: str, *, pattern: re.Pattern[str] | None = None, hint: str = "") -> str:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if not isinstance(value, str) or not value.strip():
+            self.problems.add(self.key(name), f"must be a non-empty string, got {_show(value)}")
+            return default
+        if pattern is not None and not pattern.match(value):
+            self.problems.add(self.key(name), f"{_show(value)} is not valid{'; ' + hint if hint else ''}")
+            return default
+        return value
+
+    def optional_string(self, name: str) -> str | None:
+        if self.raw(name) is None:
+            return None
+        return self.string(name, "") or None
+
+    def choice(self, name: str, default: T, choices: Sequence[T]) -> T:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if value not in choices:
+            self.problems.add(
+                self.key(name), f"{_show(value)} is not one of {', '.join(repr(c) for c in choices)}"
+            )
+            return default
+        return value  # type: ignore[no-any-return]
+
+    def boolean(self, name: str, default: bool) -> bool:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        self.problems.add(self.key(name), f"must be true or false, got {_show(value)}")
+        return default
+
+    def integer(self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
+        value = self.raw(name)
+        if value is None:
+            return default
+        number: int | None = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, float) and value.is_integer():
+            number = int(value)
+        elif isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+            number = int(value)
+        if number is None:
+            self.problems.add(self.key(name), f"must be a whole number, got {_show(value)}")
+            return default
+        if minimum is not None and number < minimum:
+            self.problems.add(self.key(name), f"must be at least {minimum}, got {number}")
+            return default
+        if maximum is not None and number > maximum:
+            self.problems.add(self.key(name), f"must be at most {maximum}, got {number}")
+            return default
+        return number
+
+    def quantity(self, name: str, default: str, *, what: str = "size", example: str = "10Gi") -> str:
+        """A Kubernetes quantity such as `512Mi`, `2Gi` or `250m`, kept in the user's spelling."""
+        value = self.raw(name)
+        if value is None:
+            return default
+        parsed = parse_quantity(value)
+        if parsed is None or parsed <= 0:
+            self.problems.add(
+                self.key(name),
+                f"{_show(value)} is not a positive Kubernetes {what} quantity; write it like '{example}'",
+            )
+            return default
+        return str(value)
+
+    def dns_label(self, name: str, default: str) -> str:
+        value = self.string(name, default)
+        if len(value) > 63 or not _DNS_LABEL.match(value):
+            self.problems.add(
+                self.key(name),
+                f"{_show(value)} is not a valid Kubernetes name (lower-case letters, digits and '-', at most 63)",
+            )
+            return default
+        return value
+
+    def hostname(self, name: str) -> str | None:
+        value = self.optional_string(name)
+        if value is None:
+            return None
+        if len(value) > 253 or not _DNS_SUBDOMAIN.match(value):
+            self.problems.add(self.key(name), f"{_show(value)} is not a valid DNS host name such as 'archivist.example.com'")
+            return None
+        return value
+
+    def string_list(self, name: str) -> list[str]:
+        value = self.raw(name)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self.problems.add(self.key(name), f"must be a list of strings, got {_show(value)}")
+            return []
+        return list(value)
+
+    def mapping_of_strings(self, name: str) -> dict[str, str]:
+        value = self.raw(name)
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping) or not all(isinstance(v, str | int | float | bool) for v in value.values()):
+            self.problems.add(self.key(name), f"must be a mapping of names to strings, got {_show(value)}")
+            return {}
+        return {str(k): str(v) for k, v in value.items()}
+
+
+def quantity_value(text: str) -> Decimal:
+    """The numeric value of a quantity that a reader already validated."""
+    parsed = parse_quantity(text)
+    assert parsed is not None, text
+    return parsed
+
+
+def _show(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _closest(name: str, known: Iterable[str]) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(name, list(known), n=1, cutoff=0.6)
+    return matches[0] if matches else None
