@@ -3,29 +3,246 @@
 Pulumi's mocks echo a resource's inputs back as its state; anything a provider computes
 (a digest, a kubeconfig, a generated password) has to be supplied here, one function per
 type token, so that the offline `render`/`graph` and the tests see realistic values.
-Every invented secret is a visible placeholder, never a plausible credential.
+Invokes (data sources such as `getCluster`) have no inputs to echo at all: `CALLS`
+answers them. Every invented secret is a visible placeholder, never a plausible
+credential; addresses come from the documentation ranges (203.0.113.0/24, example.*).
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Callable
 from typing import Any
 
 Inputs = dict[str, Any]
 
+MOCK_ACCOUNT = "123456789012"  # AWS's documentation account id
+MOCK_SUBSCRIPTION = "00000000-0000-4000-8000-000000000000"
+MOCK_TENANT = "00000000-0000-4000-8000-0000000000aa"
+MOCK_KUBELET_OBJECT_ID = "00000000-0000-4000-8000-00000000c0be"
+MOCK_CA = base64.b64encode(b"[mock-ca-certificate]").decode()
+MOCK_KUBECONFIG = "[mock-kubeconfig]"
+MOCK_REGION = "mock-region-1"
+
 
 def _fake_digest(name: str) -> str:
     return "sha256:" + hashlib.sha256(name.encode()).hexdigest()
+
+
+def _fake_hex(name: str, length: int = 17) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:length]
 
 
 def _random_password(name: str, inputs: Inputs) -> dict[str, Any]:
     return {"result": f"[generated:{name}]"}
 
 
+# -- GCP ------------------------------------------------------------------------------------
+
+
+def _gcp_network(name: str, inputs: Inputs) -> dict[str, Any]:
+    net = inputs.get("name") or f"{name}-{_fake_hex(name, 7)}"
+    return {"name": net, "selfLink": f"https://www.googleapis.com/compute/v1/projects/{inputs.get('project', 'mock-project')}/global/networks/{net}"}
+
+
+def _gcp_service_account(name: str, inputs: Inputs) -> dict[str, Any]:
+    project = inputs.get("project", "mock-project")
+    return {"email": f"{inputs.get('accountId', name)}@{project}.iam.gserviceaccount.com"}
+
+
+def _gke_cluster(name: str, inputs: Inputs) -> dict[str, Any]:
+    master_auth = dict(inputs.get("masterAuth") or {})
+    master_auth["clusterCaCertificate"] = MOCK_CA
+    return {"endpoint": "203.0.113.10", "masterAuth": master_auth, "name": inputs.get("name", name)}
+
+
+def _artifact_registry(name: str, inputs: Inputs) -> dict[str, Any]:
+    location, project = inputs.get("location", MOCK_REGION), inputs.get("project", "mock-project")
+    return {"registryUri": f"{location}-docker.pkg.dev/{project}/{inputs.get('repositoryId', name)}"}
+
+
+def _gke_get_cluster(args: Inputs) -> dict[str, Any]:
+    return {
+        "name": args.get("name"),
+        "location": args.get("location"),
+        "endpoint": "203.0.113.11",
+        "masterAuths": [{"clusterCaCertificate": MOCK_CA}],
+        "network": f"projects/{args.get('project', 'mock-project')}/global/networks/mock-existing-vpc",
+    }
+
+
+def _gcp_client_config(args: Inputs) -> dict[str, Any]:
+    return {"accessToken": "[mock-gcp-access-token]", "project": "mock-project", "region": MOCK_REGION, "id": "mock"}
+
+
+# -- AWS ------------------------------------------------------------------------------------
+
+
+def _aws_arn(service: str, resource: str) -> str:
+    return f"arn:aws:{service}:{MOCK_REGION}:{MOCK_ACCOUNT}:{resource}"
+
+
+def _iam_role(name: str, inputs: Inputs) -> dict[str, Any]:
+    role = inputs.get("name") or f"{name}-{_fake_hex(name, 7)}"
+    return {"name": role, "arn": f"arn:aws:iam::{MOCK_ACCOUNT}:role/{role}", "uniqueId": "AROAMOCK" + _fake_hex(name, 12).upper()}
+
+
+def _oidc_provider(name: str, inputs: Inputs) -> dict[str, Any]:
+    url = str(inputs.get("url", "")).removeprefix("https://")
+    return {"arn": f"arn:aws:iam::{MOCK_ACCOUNT}:oidc-provider/{url}"}
+
+
+def _eks_issuer(cluster: str) -> str:
+    return f"https://oidc.eks.{MOCK_REGION}.amazonaws.com/id/MOCK{_fake_hex(cluster, 24).upper()}"
+
+
+def _eks_cluster(name: str, inputs: Inputs) -> dict[str, Any]:
+    cluster = inputs.get("name", name)
+    vpc_config = dict(inputs.get("vpcConfig") or {})
+    vpc_config["clusterSecurityGroupId"] = "sg-mockcluster0001"
+    return {
+        "name": cluster,
+        "arn": _aws_arn("eks", f"cluster/{cluster}"),
+        "endpoint": f"https://MOCK{_fake_hex(cluster, 12).upper()}.gr7.{MOCK_REGION}.eks.amazonaws.com",
+        "certificateAuthority": {"data": MOCK_CA},
+        "identities": [{"oidcs": [{"issuer": _eks_issuer(cluster)}]}],
+        "vpcConfig": vpc_config,
+        "status": "ACTIVE",
+    }
+
+
+def _arn_only(service: str) -> Callable[[str, Inputs], dict[str, Any]]:
+    return lambda name, inputs: {"arn": _aws_arn(service, f"{name}")}
+
+
+def _efs(name: str, inputs: Inputs) -> dict[str, Any]:
+    return {"arn": _aws_arn("elasticfilesystem", f"file-system/fs-mock{_fake_hex(name, 8)}"),
+            "dnsName": f"fs-mock.efs.{MOCK_REGION}.amazonaws.com"}
+
+
+def _ecr_repository(name: str, inputs: Inputs) -> dict[str, Any]:
+    repo = inputs.get("name", name)
+    region = inputs.get("region") or MOCK_REGION
+    return {"repositoryUrl": f"{MOCK_ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{repo}", "registryId": MOCK_ACCOUNT,
+            "arn": _aws_arn("ecr", f"repository/{repo}")}
+
+
+def _availability_zones(args: Inputs) -> dict[str, Any]:
+    names = [f"{MOCK_REGION}{z}" for z in "abc"]
+    return {"names": names, "zoneIds": [f"mock1-az{i}" for i in (1, 2, 3)], "id": MOCK_REGION}
+
+
+def _eks_get_cluster(args: Inputs) -> dict[str, Any]:
+    cluster = args.get("name", "mock")
+    return {
+        "name": cluster,
+        "arn": _aws_arn("eks", f"cluster/{cluster}"),
+        "endpoint": f"https://MOCK{_fake_hex(cluster, 12).upper()}.gr7.{MOCK_REGION}.eks.amazonaws.com",
+        "certificateAuthorities": [{"data": MOCK_CA}],
+        "identities": [{"oidcs": [{"issuer": _eks_issuer(cluster)}]}],
+        "vpcConfigs": [{"clusterSecurityGroupId": "sg-mockexisting01", "subnetIds": ["subnet-mock1", "subnet-mock2"], "vpcId": "vpc-mockexisting"}],
+        "status": "ACTIVE",
+    }
+
+
+def _ecr_token(args: Inputs) -> dict[str, Any]:
+    return {"userName": "AWS", "password": "[mock-ecr-password]", "authorizationToken": "[mock-ecr-token]",
+            "proxyEndpoint": f"https://{MOCK_ACCOUNT}.dkr.ecr.{MOCK_REGION}.amazonaws.com", "id": MOCK_REGION}
+
+
+# -- Azure ----------------------------------------------------------------------------------
+
+
+def _azure_id(*parts: str) -> str:
+    return f"/subscriptions/{MOCK_SUBSCRIPTION}/" + "/".join(parts)
+
+
+def _resource_group(name: str, inputs: Inputs) -> dict[str, Any]:
+    rg = inputs.get("resourceGroupName") or f"{name}{_fake_hex(name, 7)}"
+    return {"name": rg, "azureApiVersion": "2024-03-01"}
+
+
+def _aks_cluster(name: str, inputs: Inputs) -> dict[str, Any]:
+    cluster = inputs.get("resourceName") or f"{name}{_fake_hex(name, 7)}"
+    return {
+        "name": cluster,
+        "fqdn": f"{cluster}-mock.hcp.{inputs.get('location', 'mockregion')}.azmk8s.io",
+        "identityProfile": {"kubeletidentity": {"objectId": MOCK_KUBELET_OBJECT_ID, "clientId": MOCK_KUBELET_OBJECT_ID,
+                                                "resourceId": _azure_id("resourceGroups/mock/providers/Microsoft.ManagedIdentity/userAssignedIdentities/kubelet")}},
+        "oidcIssuerProfile": {"enabled": True, "issuerURL": f"https://mock.oic.prod-aks.azure.com/{MOCK_TENANT}/{cluster}/"},
+    }
+
+
+def _acr(name: str, inputs: Inputs) -> dict[str, Any]:
+    registry = inputs.get("registryName") or f"{name}{_fake_hex(name, 7)}"
+    return {"name": registry, "loginServer": f"{registry.lower()}.azurecr.io"}
+
+
+def _aks_credentials(args: Inputs) -> dict[str, Any]:
+    return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(MOCK_KUBECONFIG.encode()).decode()}]}
+
+
+def _aks_get_cluster(args: Inputs) -> dict[str, Any]:
+    return {**_aks_cluster(args.get("resourceName", "mock"), args), "id": _azure_id(
+        f"resourceGroups/{args.get('resourceGroupName')}/providers/Microsoft.ContainerService/managedClusters/{args.get('resourceName')}")}
+
+
+def _acr_credentials(args: Inputs) -> dict[str, Any]:
+    return {"username": args.get("registryName", "mock"), "passwords": [{"name": "password", "value": "[mock-acr-password]"}]}
+
+
+def _azure_client_config(args: Inputs) -> dict[str, Any]:
+    return {"subscriptionId": MOCK_SUBSCRIPTION, "tenantId": MOCK_TENANT, "clientId": "mock-client", "objectId": "mock-object"}
+
+
+# -- docker-build ---------------------------------------------------------------------------
+
+
+def _docker_image(name: str, inputs: Inputs) -> dict[str, Any]:
+    # The digest follows the build inputs, so a changed Dockerfile or context rolls out in tests too.
+    digest = _fake_digest(f"{name}:{inputs.get('context')}:{inputs.get('dockerfile')}:{inputs.get('tags')}")
+    tags = inputs.get("tags") or []
+    out: dict[str, Any] = {"digest": digest}
+    if tags:
+        out["ref"] = f"{str(tags[0]).rsplit(':', 1)[0]}@{digest}" if inputs.get("push") else tags[0]
+    return out
+
+
 # type token -> function(logical name, inputs) -> extra state merged over the inputs
 COMPUTED: dict[str, Callable[[str, Inputs], dict[str, Any]]] = {
     "random:index/randomPassword:RandomPassword": _random_password,
+    "gcp:compute/network:Network": _gcp_network,
+    "gcp:serviceaccount/account:Account": _gcp_service_account,
+    "gcp:container/cluster:Cluster": _gke_cluster,
+    "gcp:artifactregistry/repository:Repository": _artifact_registry,
+    "aws:iam/role:Role": _iam_role,
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": _oidc_provider,
+    "aws:eks/cluster:Cluster": _eks_cluster,
+    "aws:eks/nodeGroup:NodeGroup": _arn_only("eks"),
+    "aws:eks/addon:Addon": _arn_only("eks"),
+    "aws:ec2/vpc:Vpc": _arn_only("ec2"),
+    "aws:ec2/subnet:Subnet": _arn_only("ec2"),
+    "aws:ec2/securityGroup:SecurityGroup": _arn_only("ec2"),
+    "aws:efs/fileSystem:FileSystem": _efs,
+    "aws:ecr/repository:Repository": _ecr_repository,
+    "azure-native:resources:ResourceGroup": _resource_group,
+    "azure-native:containerservice:ManagedCluster": _aks_cluster,
+    "azure-native:containerregistry:Registry": _acr,
+    "docker-build:index:Image": _docker_image,
+}
+
+# invoke token -> function(arguments) -> result
+CALLS: dict[str, Callable[[Inputs], dict[str, Any]]] = {
+    "gcp:container/getCluster:getCluster": _gke_get_cluster,
+    "gcp:organizations/getClientConfig:getClientConfig": _gcp_client_config,
+    "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
+    "aws:eks/getCluster:getCluster": _eks_get_cluster,
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": _ecr_token,
+    "azure-native:containerservice:listManagedClusterUserCredentials": _aks_credentials,
+    "azure-native:containerservice:getManagedCluster": _aks_get_cluster,
+    "azure-native:containerregistry:listRegistryCredentials": _acr_credentials,
+    "azure-native:authorization:getClientConfig": _azure_client_config,
 }
 
 
@@ -34,4 +251,10 @@ def computed_outputs(type_token: str, name: str, inputs: Inputs) -> dict[str, An
     return make(name, inputs) if make else {}
 
 
-__all__ = ["COMPUTED", "computed_outputs", "_fake_digest"]
+def call_outputs(token: str, args: Inputs) -> dict[str, Any]:
+    """The invented result of an invoke; {} for one nobody taught us (the program sees empty values)."""
+    make = CALLS.get(token)
+    return make(args) if make else {}
+
+
+__all__ = ["CALLS", "COMPUTED", "_fake_digest", "call_outputs", "computed_outputs"]

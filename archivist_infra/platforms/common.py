@@ -1,0 +1,107 @@
+"""Config parsing and kubeconfig helpers every platform module shares (no cloud SDK here)."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pulumi
+
+from ..config.quantity import parse_quantity
+from ..config.reader import ConfigReader
+
+_CLASS_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+RECLAIM_POLICIES = ("Retain", "Delete")
+
+
+@dataclass(frozen=True)
+class StorageClassConfig:
+    """`storageClasses`: names of existing classes to use instead of creating ours."""
+
+    read_write_once: str | None
+    read_write_many: str | None
+    # Retain: a deleted claim (or stack) leaves the volume, so store data survives mistakes.
+    reclaim_policy: str = "Retain"
+
+
+def parse_storage_classes(reader: ConfigReader) -> StorageClassConfig:
+    section = reader.section("storageClasses")
+    rwo = section.string("readWriteOnce", "", pattern=_CLASS_NAME, hint="give a StorageClass name") or None
+    rwx = section.string("readWriteMany", "", pattern=_CLASS_NAME, hint="give a StorageClass name") or None
+    reclaim = section.choice("reclaimPolicy", "Retain", RECLAIM_POLICIES)
+    section.reject_unknown()
+    return StorageClassConfig(rwo, rwx, reclaim)
+
+
+def required_string(reader: ConfigReader, name: str, what: str, example: str, *, pattern: re.Pattern[str] | None = None) -> str:
+    """A key the platform cannot work without; the message says exactly how to set it."""
+    if not reader.has(name):
+        reader.raw(name)
+        reader.problems.add(
+            reader.key(name),
+            f"is required: the {what}; set it with `pulumi config set --path {reader.key(name)} {example}`",
+        )
+        return ""
+    return reader.string(name, "", pattern=pattern)
+
+
+def parse_node_shape(
+    reader: ConfigReader, machine_type: str, table: Mapping[str, tuple[Decimal, Decimal]], machine_key: str
+) -> tuple[Decimal, Decimal] | None:
+    """Allocatable cpu/memory of a workload node: explicit `nodeCpu`/`nodeMemory`, else the table."""
+    cpu_text = reader.quantity("nodeCpu", "", what="cpu", example="4") if reader.has("nodeCpu") else None
+    mem_text = reader.quantity("nodeMemory", "", what="memory", example="13Gi") if reader.has("nodeMemory") else None
+    cpu = parse_quantity(cpu_text) if cpu_text else None
+    mem = parse_quantity(mem_text) if mem_text else None
+    known = table.get(machine_type)
+    if cpu is not None and mem is not None:
+        return cpu, mem
+    if known is not None:
+        return cpu or known[0], mem or known[1]
+    if machine_type:
+        reader.problems.add(
+            reader.key(machine_key),
+            f"{machine_type!r} is not in the table of known machine types ({', '.join(sorted(table))}); "
+            f"also set {reader.key('nodeCpu')} and {reader.key('nodeMemory')} to its allocatable cpu and memory",
+        )
+    return None
+
+
+def exec_kubeconfig(
+    *, name: str, server: str, ca_data: str, command: str, args: Sequence[str], env: Mapping[str, str] | None = None,
+    install_hint: str = "",
+) -> str:
+    """A kubeconfig whose user runs a credential plugin, so no long-lived token sits in state."""
+    exec_spec: dict[str, object] = {
+        "apiVersion": "client.authentication.k8s.io/v1beta1",
+        "command": command,
+        "args": list(args),
+        "interactiveMode": "Never",
+        "provideClusterInfo": False,
+    }
+    if env:
+        exec_spec["env"] = [{"name": k, "value": v} for k, v in env.items()]
+    if install_hint:
+        exec_spec["installHint"] = install_hint
+    doc = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": ca_data}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
+        "current-context": name,
+        "users": [{"name": name, "user": {"exec": exec_spec}}],
+    }
+    # JSON is YAML, and json.dumps cannot produce an indentation mistake.
+    return json.dumps(doc, indent=2)
+
+
+def secret(value: pulumi.Input[str]) -> pulumi.Output[str]:
+    return pulumi.Output.secret(value)
+
+
+def child(parent: pulumi.Resource, *, protect: bool = False, **kwargs: object) -> pulumi.ResourceOptions:
+    """Options for a child of a platform component."""
+    return pulumi.ResourceOptions(parent=parent, protect=protect, **kwargs)  # type: ignore[arg-type]
