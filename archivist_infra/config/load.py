@@ -1,0 +1,322 @@
+"""Turns raw stack config into `Settings`, reporting every problem at once.
+
+Defaults are the deployment guide's production figures; `Pulumi.dev.yaml` shrinks them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from .. import versions
+from ..images import parse_images
+from ..platforms import PLATFORMS, platform_module
+from .problems import Problems
+from .quantity import parse_quantity
+from .reader import ConfigReader
+from .settings import (
+    AppSettings,
+    Autoscaling,
+    HealthCheck,
+    IngressSettings,
+    KafkaSettings,
+    Neo4jSettings,
+    QdrantSettings,
+    RedisSettings,
+    Resources,
+    Settings,
+    SharedDataSettings,
+    Volume,
+)
+
+NAMESPACE = "archivist"
+
+# Top-level keys this program reads; anything else under `archivist:` is a typo.
+TOP_LEVEL_KEYS = (
+    "platform", "namespace", "protect", "spreadAcrossNodes", "cluster", "images",
+    "neo4j", "kafka", "qdrant", "redis", "worker", "search", "graph", "sharedData",
+    "ingress", "geminiApiKey", "neo4jPassword",
+)
+SECRET_KEYS = ("geminiApiKey", "neo4jPassword")
+
+_REDIS_MEMORY = re.compile(r"^[0-9]+(b|kb|mb|gb)$")
+
+_GUIDE_RESOURCES = {
+    "worker": Resources("500m", "1Gi", "2", "4Gi"),
+    "search": Resources("250m", "256Mi", "1", "1Gi"),
+    "graph": Resources("250m", "512Mi", "1", "2Gi"),
+    "neo4j": Resources("500m", "1Gi", "2", "4Gi"),
+    "kafka": Resources("500m", "1Gi", "1", "2Gi"),
+    "qdrant": Resources("250m", "512Mi", "1", "2Gi"),
+    "redis": Resources("100m", "256Mi", "500m", "1Gi"),
+}
+_GUIDE_SCALING = {"worker": (2, 20), "search": (2, 10), "graph": (2, 10), "qdrant": (1, 5)}
+
+# What the real images can answer (see docs/decisions in README): the worker serves no
+# HTTP today, so its default check proves the mounts it cannot work without.
+_DEFAULT_HEALTH = {
+    "worker": HealthCheck(
+        kind="exec",
+        command=("/bin/sh", "-c", "test -w /data && test -r /app/config/config.yaml"),
+        period_seconds=30,
+        timeout_seconds=5,
+    ),
+    "search": HealthCheck(kind="http", path="/health", port=8000),
+    "graph": HealthCheck(kind="http", path="/health", port=8081),
+}
+_APP_PORTS: dict[str, int | None] = {"worker": None, "search": 8000, "graph": 8081}
+# The worker and search images create uid 1000; the graph image has no USER, so we pick one.
+_APP_UIDS = {"worker": 1000, "search": 1000, "graph": 10001}
+
+
+def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_present: set[str]) -> Settings:
+    """`raw` maps keys without the namespace (e.g. "neo4j") to parsed values."""
+    problems = Problems()
+    root = ConfigReader(raw, NAMESPACE, problems)
+
+    platform = root.choice("platform", "local", PLATFORMS)
+    namespace = root.dns_label("namespace", "archivist")
+    protect = root.boolean("protect", False)
+    spread = root.boolean("spreadAcrossNodes", False)
+
+    cluster = platform_module(platform).parse(root.section("cluster"))
+    images = parse_images(root.section("images"))
+
+    apps = {name: _app(root.section(name), name) for name in ("worker", "search", "graph")}
+    settings = Settings(
+        project=project,
+        stack=stack,
+        platform=platform,
+        namespace=namespace,
+        protect=protect,
+        spread_across_nodes=spread,
+        images=images,
+        cluster=cluster,
+        neo4j=_neo4j(root.section("neo4j")),
+        kafka=_kafka(root.section("kafka")),
+        qdrant=_qdrant(root.section("qdrant")),
+        redis=_redis(root.section("redis")),
+        worker=apps["worker"],
+        search=apps["search"],
+        graph=apps["graph"],
+        shared_data=_shared_data(root.section("sharedData")),
+        ingress=_ingress(root.section("ingress")),
+    )
+
+    if "geminiApiKey" not in secrets_present:
+        problems.add(
+            f"{NAMESPACE}:geminiApiKey",
+            "is required and must be secret: run `pulumi config set --secret archivist:geminiApiKey <key>`",
+        )
+    for key in SECRET_KEYS:
+        if root.has(key) and key not in secrets_present:
+            problems.add(
+                f"{NAMESPACE}:{key}",
+                f"is stored in plain text; store it encrypted with `pulumi config set --secret archivist:{key} <value>`",
+            )
+        root.raw(key)
+
+    root.reject_unknown(TOP_LEVEL_KEYS)
+    problems.raise_if_any()
+    return settings
+
+
+# -- sections -----------------------------------------------------------------------------
+
+
+def _resources(reader: ConfigReader, default: Resources) -> Resources:
+    section = reader.section("resources")
+    res = Resources(
+        cpu_request=section.quantity("cpuRequest", default.cpu_request, what="CPU", example="250m"),
+        memory_request=section.quantity("memoryRequest", default.memory_request, what="memory", example="512Mi"),
+        cpu_limit=section.quantity("cpuLimit", default.cpu_limit, what="CPU", example="1"),
+        memory_limit=section.quantity("memoryLimit", default.memory_limit, what="memory", example="1Gi"),
+    )
+    section.reject_unknown()
+    for kind, request, limit in (("cpu", res.cpu_request, res.cpu_limit), ("memory", res.memory_request, res.memory_limit)):
+        req, lim = parse_quantity(request), parse_quantity(limit)
+        if req is not None and lim is not None and req > lim:
+            reader.problems.add(
+                section.key(f"{kind}Request"),
+                f"{request} is above the {kind} limit {limit}; raise {kind}Limit or lower {kind}Request",
+            )
+    return res
+
+
+def _volume(reader: ConfigReader, default_size: str) -> Volume:
+    section = reader.section("storage")
+    volume = Volume(
+        size=section.quantity("size", default_size, what="storage", example="10Gi"),
+        storage_class=section.optional_string("className"),
+    )
+    section.reject_unknown()
+    return volume
+
+
+def _autoscaling(reader: ConfigReader, default_min: int, default_max: int) -> Autoscaling:
+    section = reader.section("autoscaling")
+    scaling = Autoscaling(
+        min_replicas=section.integer("minReplicas", default_min, minimum=1, maximum=1000),
+        max_replicas=section.integer("maxReplicas", default_max, minimum=1, maximum=1000),
+        cpu_percent=section.integer("cpuPercent", 70, minimum=1, maximum=100),
+        memory_percent=section.integer("memoryPercent", 80, minimum=1, maximum=100),
+        scale_up_percent=section.integer("scaleUpPercent", 100, minimum=1, maximum=1000),
+        scale_up_pods=section.integer("scaleUpPods", 4, minimum=1, maximum=100),
+        scale_up_period_seconds=section.integer("scaleUpPeriodSeconds", 60, minimum=1, maximum=1800),
+        scale_down_percent=section.integer("scaleDownPercent", 50, minimum=1, maximum=100),
+        scale_down_period_seconds=section.integer("scaleDownPeriodSeconds", 300, minimum=1, maximum=1800),
+        scale_down_stabilization_seconds=section.integer(
+            "scaleDownStabilizationSeconds", 300, minimum=0, maximum=3600
+        ),
+    )
+    section.reject_unknown()
+    if scaling.max_replicas < scaling.min_replicas:
+        reader.problems.add(
+            section.key("maxReplicas"),
+            f"{scaling.max_replicas} is below minReplicas {scaling.min_replicas}; raise maxReplicas or lower minReplicas",
+        )
+    return scaling
+
+
+def _health(reader: ConfigReader, default: HealthCheck, app_port: int | None) -> HealthCheck:
+    section = reader.section("healthCheck")
+    if not section.has("kind") and not any(section.has(k) for k in ("path", "port", "command")):
+        return default
+    kind = section.choice("kind", default.kind, ("http", "tcp", "exec", "none"))
+    port = section.integer("port", default.port or app_port or 0, minimum=0, maximum=65535) or None
+    command = tuple(section.string_list("command")) or (default.command if kind == default.kind else ())
+    check = HealthCheck(
+        kind=kind,
+        path=section.string("path", default.path, pattern=re.compile(r"^/"), hint="a path starts with '/'"),
+        port=port,
+        command=command,
+        initial_delay_seconds=section.integer("initialDelaySeconds", default.initial_delay_seconds, minimum=0),
+        period_seconds=section.integer("periodSeconds", default.period_seconds, minimum=1),
+        timeout_seconds=section.integer("timeoutSeconds", default.timeout_seconds, minimum=1),
+        failure_threshold=section.integer("failureThreshold", default.failure_threshold, minimum=1),
+        startup_seconds=section.integer("startupSeconds", default.startup_seconds, minimum=0, maximum=3600),
+    )
+    section.reject_unknown()
+    if kind in ("http", "tcp") and not check.port:
+        reader.problems.add(section.key("port"), f"a {kind} health check needs the port the container listens on")
+    if kind == "exec" and not check.command:
+        reader.problems.add(section.key("command"), "an exec health check needs a command, e.g. ['cat', '/tmp/ready']")
+    return check
+
+
+def _app(reader: ConfigReader, name: str) -> AppSettings:
+    default_port = _APP_PORTS[name]
+    port = reader.integer("port", default_port or 0, minimum=0, maximum=65535) or None
+    lo, hi = _GUIDE_SCALING[name]
+    env = reader.mapping_of_strings("env")
+    app = AppSettings(
+        name=name,
+        port=port,
+        resources=_resources(reader, _GUIDE_RESOURCES[name]),
+        autoscaling=_autoscaling(reader, lo, hi),
+        health=_health(reader, _DEFAULT_HEALTH[name], port),
+        run_as_user=reader.integer("runAsUser", _APP_UIDS[name], minimum=1, maximum=2**31 - 1),
+        extra_env=env,
+    )
+    reader.reject_unknown()
+    if app.health.kind in ("http", "tcp") and app.health.port and app.port is None:
+        reader.problems.add(
+            reader.key("port"),
+            f"the health check probes port {app.health.port} but the {name} declares no port; set port too",
+        )
+    return app
+
+
+def _neo4j(reader: ConfigReader) -> Neo4jSettings:
+    settings = Neo4jSettings(
+        image=reader.string("image", versions.NEO4J_IMAGE),
+        resources=_resources(reader, _GUIDE_RESOURCES["neo4j"]),
+        storage=_volume(reader, "10Gi"),
+        plugins=tuple(reader.string_list("plugins")) if reader.has("plugins") else ("apoc",),
+        database=reader.dns_label("database", "archivist"),
+    )
+    reader.reject_unknown()
+    memory = parse_quantity(settings.resources.memory_limit)
+    if memory is not None and memory < Decimal(768) * 2**20:
+        reader.problems.add(
+            reader.key("resources.memoryLimit"),
+            f"{settings.resources.memory_limit} is too small for Neo4j; give it at least 768Mi",
+        )
+    return settings
+
+
+def _kafka(reader: ConfigReader) -> KafkaSettings:
+    settings = KafkaSettings(
+        image=reader.string("image", versions.KAFKA_IMAGE),
+        brokers=reader.integer("brokers", 1, minimum=1, maximum=9),
+        partitions=reader.integer("partitions", 3, minimum=1, maximum=1000),
+        resources=_resources(reader, _GUIDE_RESOURCES["kafka"]),
+        storage=_volume(reader, "10Gi"),
+    )
+    reader.reject_unknown()
+    return settings
+
+
+def _qdrant(reader: ConfigReader) -> QdrantSettings:
+    lo, hi = _GUIDE_SCALING["qdrant"]
+    settings = QdrantSettings(
+        image=reader.string("image", versions.QDRANT_IMAGE),
+        autoscaling=_autoscaling(reader, lo, hi),
+        resources=_resources(reader, _GUIDE_RESOURCES["qdrant"]),
+        storage=_volume(reader, "5Gi"),
+    )
+    reader.reject_unknown()
+    return settings
+
+
+def _redis(reader: ConfigReader) -> RedisSettings:
+    settings = RedisSettings(
+        image=reader.string("image", versions.REDIS_IMAGE),
+        resources=_resources(reader, _GUIDE_RESOURCES["redis"]),
+        storage=_volume(reader, "2Gi"),
+        max_memory=reader.string("maxMemory", "512mb", pattern=_REDIS_MEMORY, hint="write it like '512mb'"),
+    )
+    reader.reject_unknown()
+    limit = parse_quantity(settings.resources.memory_limit)
+    units = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
+    match = re.match(r"^([0-9]+)([a-z]+)$", settings.max_memory)
+    if limit is not None and match and Decimal(int(match.group(1)) * units[match.group(2)]) >= limit:
+        reader.problems.add(
+            reader.key("maxMemory"),
+            f"{settings.max_memory} leaves no headroom below the memory limit {settings.resources.memory_limit}; "
+            "keep it under about 75 % of the limit",
+        )
+    return settings
+
+
+def _shared_data(reader: ConfigReader) -> SharedDataSettings:
+    settings = SharedDataSettings(
+        size=reader.quantity("size", "20Gi", what="storage", example="20Gi"),
+        storage_class=reader.optional_string("className"),
+        access_mode=reader.choice("accessMode", "ReadWriteMany", ("ReadWriteMany", "ReadWriteOnce")),
+    )
+    reader.reject_unknown()
+    return settings
+
+
+def _ingress(reader: ConfigReader) -> IngressSettings:
+    mode = reader.choice("mode", "none", ("none", "ingress", "gateway"))
+    settings = IngressSettings(
+        mode=mode,
+        host=reader.hostname("host"),
+        class_name=reader.optional_string("className"),
+        tls_issuer=reader.optional_string("tlsIssuer"),
+        gateway_name=reader.optional_string("gatewayName"),
+        gateway_namespace=reader.optional_string("gatewayNamespace"),
+        annotations=reader.mapping_of_strings("annotations"),
+    )
+    reader.reject_unknown()
+    if mode != "none" and settings.host is None:
+        reader.problems.add(reader.key("host"), f"mode '{mode}' needs the public host name, e.g. archivist.example.com")
+    if mode == "gateway" and settings.gateway_name is None:
+        reader.problems.add(
+            reader.key("gatewayName"), "mode 'gateway' needs the name of the Gateway the routes attach to"
+        )
+    return settings

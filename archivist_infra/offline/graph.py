@@ -1,0 +1,56 @@
+"""The resource graph of a stack: parents, dependencies, providers, protection."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .engine import Run
+
+
+def graph(run: Run) -> dict[str, Any]:
+    names = {r.urn: r.name for r in run.resources}
+    resources = []
+    for r in run.resources:
+        parent = names.get(r.parent_urn) if r.parent_urn else None
+        resources.append({
+            "type": r.type,
+            "name": r.name,
+            "parent": parent,
+            "dependsOn": sorted({names[d] for d in r.dependencies if d in names}),
+            "provider": r.provider if r.provider and not r.provider.startswith("default") else None,
+            "protect": r.protect,
+        })
+    return {"resources": resources}
+
+
+def _node_id(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def mermaid(data: dict[str, Any]) -> str:
+    """Components become subgraphs; edges point from a resource to what it depends on."""
+    resources = data["resources"]
+    children: dict[str | None, list[dict[str, Any]]] = {}
+    for r in resources:
+        children.setdefault(r["parent"], []).append(r)
+    components = {r["name"] for r in resources if r["type"].startswith("archivist:")}
+    lines = ["flowchart LR"]
+
+    def emit(parent: str | None, indent: str) -> None:
+        for r in children.get(parent, []):
+            nid = _node_id(r["name"])
+            if r["name"] in components:
+                lines.append(f'{indent}subgraph {nid}["{r["name"]} ({r["type"].split(":")[-1]})"]')
+                emit(r["name"], indent + "  ")
+                lines.append(f"{indent}end")
+            else:
+                kind = r["type"].split(":")[-1]
+                lock = " 🔒" if r["protect"] else ""
+                lines.append(f'{indent}{nid}["{r["name"]}<br/>{kind}{lock}"]')
+
+    emit(None, "  ")
+    for r in resources:
+        for dep in r["dependsOn"]:
+            lines.append(f"  {_node_id(r['name'])} --> {_node_id(dep)}")
+    return "\n".join(lines) + "\n"

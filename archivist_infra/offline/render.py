@@ -1,0 +1,67 @@
+"""Turns recorded Kubernetes resources into manifests, in an order `kubectl apply` accepts."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from .engine import Recorded, Run, is_secret_value
+
+# Helm's install order: what others reference comes first.
+_KIND_ORDER = [
+    "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodDisruptionBudget", "ServiceAccount",
+    "Secret", "ConfigMap", "StorageClass", "PersistentVolume", "PersistentVolumeClaim",
+    "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding", "Service",
+    "DaemonSet", "Pod", "ReplicaSet", "Deployment", "HorizontalPodAutoscaler", "StatefulSet", "Job",
+    "CronJob", "IngressClass", "Ingress", "APIService",
+]
+_PLACEHOLDER = re.compile(r"\[(?:secret|generated):[^\]]*\]")
+
+
+def _rank(kind: str) -> int:
+    return _KIND_ORDER.index(kind) if kind in _KIND_ORDER else len(_KIND_ORDER)
+
+
+def _mask(value: Any) -> Any:
+    """Keep the shape of a secret value; show only placeholders (ours, never a real value)."""
+    if isinstance(value, dict):
+        return {k: _mask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v) for v in value]
+    found = _PLACEHOLDER.search(value) if isinstance(value, str) else None
+    return found.group(0) if found else "[secret]"
+
+
+def _clean(value: Any) -> Any:
+    """Secrets become placeholders; integral floats (the wire has only doubles) become ints."""
+    if is_secret_value(value):
+        return _mask(value.get("value"))
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def is_kubernetes_object(resource: Recorded) -> bool:
+    return resource.custom and resource.type.startswith("kubernetes:") and not resource.type.startswith(
+        "kubernetes:providers:"
+    ) and "apiVersion" in resource.inputs and "kind" in resource.inputs
+
+
+def manifests(run: Run) -> list[dict[str, Any]]:
+    objects = [_clean(r.inputs) for r in run.resources if is_kubernetes_object(r)]
+    ordered = sorted(enumerate(objects), key=lambda io: (_rank(io[1]["kind"]), io[0]))
+    out = []
+    for _, obj in ordered:
+        head = {"apiVersion": obj["apiVersion"], "kind": obj["kind"]}
+        out.append({**head, **{k: v for k, v in obj.items() if k not in head}})
+    return out
+
+
+def to_yaml(objects: list[dict[str, Any]]) -> str:
+    return yaml.safe_dump_all(objects, sort_keys=False, default_flow_style=False)

@@ -1,0 +1,113 @@
+"""Assembles every tier from validated settings. Order comes from data flow, not from here:
+each tier takes the typed outputs of the ones it needs, and Pulumi derives the rest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+
+from .config.settings import Settings
+from .images import deploy_images
+from .platforms import platform_module
+from .tiers.app_config import AppConfig, StoreEndpoints
+from .tiers.archivist_apps import ArchivistApps, deploy_apps
+from .tiers.context import TierContext
+from .tiers.ingress import ExternalAccess, Route
+from .tiers.kafka import KafkaBroker, cluster_id
+from .tiers.namespace import ArchivistNamespace
+from .tiers.neo4j import Neo4jStore
+from .tiers.qdrant import QdrantStore
+from .tiers.redis import RedisCache
+from .tiers.secrets import AppSecrets
+from .tiers.shared_data import SharedData
+
+
+@dataclass(frozen=True)
+class StackSecrets:
+    gemini_api_key: pulumi.Output[str]
+    neo4j_password: pulumi.Output[str] | None  # None: generate one
+
+
+@dataclass(frozen=True)
+class ArchivistStack:
+    namespace: ArchivistNamespace
+    secrets: AppSecrets
+    neo4j: Neo4jStore
+    kafka: KafkaBroker
+    qdrant: QdrantStore
+    redis: RedisCache
+    config: AppConfig
+    shared_data: SharedData
+    apps: ArchivistApps
+    external: ExternalAccess | None
+
+    def outputs(self) -> dict[str, object]:
+        ns = self.namespace.name
+        forwards = {
+            "neo4jBrowser": pulumi.Output.concat("kubectl -n ", ns, " port-forward svc/neo4j 7474:7474 7687:7687"),
+            "qdrantDashboard": pulumi.Output.concat("kubectl -n ", ns, " port-forward svc/qdrant 6333:6333"),
+        }
+        endpoints: dict[str, object] = {
+            "neo4j": self.neo4j.bolt.url,
+            "kafka": self.kafka.bootstrap.address,
+            "qdrant": self.qdrant.endpoint.url,
+            "redis": self.redis.endpoint.url,
+        }
+        for name, app in (("search", self.apps.search), ("graph", self.apps.graph), ("worker", self.apps.worker)):
+            if app.endpoint is not None:
+                endpoints[name] = app.endpoint.url
+        return {
+            "namespace": ns,
+            "endpoints": endpoints,
+            "ingressUrl": self.external.url if self.external else None,
+            "portForward": forwards,
+        }
+
+
+def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
+    target = platform_module(settings.platform).build(
+        "cluster", settings.cluster, node_bounds=None, protect=settings.protect
+    )
+    images = deploy_images(settings.images)
+    namespace = ArchivistNamespace("archivist", namespace=settings.namespace, target=target, protect=settings.protect)
+    ctx = TierContext(namespace=namespace.name, target=target, protect=settings.protect,
+                      spread_across_nodes=settings.spread_across_nodes)
+
+    def rwo(explicit: str | None) -> str | None:
+        return explicit or target.storage.read_write_once
+
+    app_secrets = AppSecrets("app-secrets", ctx, gemini_api_key=secrets.gemini_api_key,
+                             neo4j_password=secrets.neo4j_password)
+    neo4j = Neo4jStore("neo4j", ctx, settings.neo4j, auth=app_secrets.neo4j_auth,
+                       storage_class=rwo(settings.neo4j.storage.storage_class))
+    kafka = KafkaBroker("kafka", ctx, settings.kafka, namespace_name=settings.namespace,
+                        cluster_id=cluster_id(settings.project, settings.stack),
+                        storage_class=rwo(settings.kafka.storage.storage_class))
+    qdrant = QdrantStore("qdrant", ctx, settings.qdrant, namespace_name=settings.namespace,
+                         storage_class=rwo(settings.qdrant.storage.storage_class))
+    redis = RedisCache("redis", ctx, settings.redis, storage_class=rwo(settings.redis.storage.storage_class))
+
+    config = AppConfig("app-config", ctx, StoreEndpoints(
+        neo4j=neo4j.bolt, redis=redis.endpoint, qdrant=qdrant.endpoint, qdrant_grpc=qdrant.grpc,
+        kafka=kafka.bootstrap, neo4j_database=settings.neo4j.database,
+    ))
+    shared_class = settings.shared_data.storage_class or (
+        target.storage.read_write_many if settings.shared_data.access_mode == "ReadWriteMany"
+        else target.storage.read_write_once
+    )
+    shared = SharedData("shared-data", ctx, settings.shared_data, storage_class=shared_class)
+    apps = deploy_apps(ctx, settings, images=images, config=config, secrets=app_secrets,
+                       shared_claim=shared.claim_name)
+
+    external = None
+    if settings.ingress.mode != "none":
+        routes = [
+            Route(f"/api/{name}", app.service_name, app.endpoint)
+            for name, app in (("search", apps.search), ("graph", apps.graph), ("worker", apps.worker))
+            if app.endpoint is not None
+        ]
+        external = ExternalAccess("external", ctx, settings.ingress, routes)
+
+    return ArchivistStack(namespace=namespace, secrets=app_secrets, neo4j=neo4j, kafka=kafka, qdrant=qdrant,
+                          redis=redis, config=config, shared_data=shared, apps=apps, external=external)

@@ -1,0 +1,122 @@
+"""One Archivist service: Deployment, Service, autoscaler and disruption budget.
+
+The autoscaler owns the replica count, so the Deployment never sets `replicas` and
+`pulumi up` never fights the HPA. Rollouts surge one new pod before an old one goes
+(maxUnavailable 0), and the disruption budget allows one pod down at a time: the guide's
+availability without ever blocking a node drain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from ..config.settings import AppSettings
+from ..endpoint import Endpoint, service_host
+from .autoscaling import autoscaler
+from .context import TierContext
+from .pods import Spec, container_security, pod_security, probes, resources, spread
+
+
+@dataclass(frozen=True)
+class AppServiceArgs:
+    settings: AppSettings
+    image: pulumi.Input[str]
+    env: list[Spec]
+    config_checksum: pulumi.Input[str]
+    volumes: list[Spec] = field(default_factory=list)
+    volume_mounts: list[Spec] = field(default_factory=list)
+    init_containers: list[Spec] = field(default_factory=list)
+
+
+class AppService(pulumi.ComponentResource):
+    endpoint: Endpoint | None
+
+    def __init__(self, name: str, ctx: TierContext, args: AppServiceArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("archivist:apps:AppService", name, None, opts)
+        s = args.settings
+        app = f"archivist-{s.name}"
+        labels = ctx.labels(app, s.name)
+        selector = ctx.selector(app)
+
+        account = k8s.core.v1.ServiceAccount(
+            f"{app}-sa",
+            metadata={"name": app, "namespace": ctx.namespace, "labels": labels},
+            automount_service_account_token=False,  # no Archivist service calls the Kubernetes API
+            opts=ctx.opts(self),
+        )
+        container: Spec = {
+            "name": s.name,
+            "image": args.image,
+            "image_pull_policy": "IfNotPresent",
+            "env": args.env,
+            "resources": resources(s.resources),
+            "security_context": container_security(read_only_root=True),
+            "volume_mounts": [*args.volume_mounts, {"name": "tmp", "mount_path": "/tmp"}],
+            **probes(s.health),
+        }
+        if s.port is not None:
+            container["ports"] = [{"name": "http", "container_port": s.port}]
+        volumes = [*args.volumes, {"name": "tmp", "empty_dir": {"size_limit": "1Gi"}}]
+        for init in args.init_containers:
+            init.setdefault("security_context", container_security(read_only_root=True))
+            init.setdefault("resources", resources(s.resources))
+
+        self.deployment = k8s.apps.v1.Deployment(
+            app,
+            metadata={"name": app, "namespace": ctx.namespace, "labels": labels},
+            spec={
+                "selector": {"match_labels": selector},
+                "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
+                "revision_history_limit": 5,
+                "template": {
+                    "metadata": {
+                        "labels": {**labels, **selector},
+                        "annotations": {"archivist.dev/config-checksum": args.config_checksum},
+                    },
+                    "spec": {
+                        "service_account_name": account.metadata.name,
+                        "automount_service_account_token": False,
+                        "security_context": pod_security(s.run_as_user),
+                        "enable_service_links": False,
+                        "termination_grace_period_seconds": 60,
+                        "init_containers": args.init_containers,
+                        "containers": [container],
+                        "volumes": volumes,
+                        **spread(selector, enabled=ctx.spread_across_nodes),
+                    },
+                },
+            },
+            # The HPA owns spec.replicas; the Deployment leaves it unset and Pulumi ignores drift there.
+            opts=ctx.opts(self, ignore_changes=["spec.replicas"]),
+        )
+
+        self.endpoint = None
+        if s.port is not None:
+            service = k8s.core.v1.Service(
+                app,
+                metadata={"name": app, "namespace": ctx.namespace, "labels": labels},
+                spec={"type": "ClusterIP", "selector": selector,
+                      "ports": [{"name": "http", "port": s.port, "target_port": "http"}]},
+                opts=ctx.opts(self),
+            )
+            self.service_name: pulumi.Output[str] = service.metadata.name
+            self.endpoint = Endpoint(service_host(service.metadata.name, ctx.namespace), s.port, "http")
+
+        self.hpa = autoscaler(self, ctx, app, s.autoscaling,
+                              target=("apps/v1", "Deployment", self.deployment.metadata.name))
+        self.pdb = k8s.policy.v1.PodDisruptionBudget(
+            app,
+            metadata={"name": app, "namespace": ctx.namespace, "labels": labels},
+            spec={
+                "max_unavailable": 1,
+                "selector": {"match_labels": selector},
+                # A crash-looping pod must never hold a node drain hostage.
+                "unhealthy_pod_eviction_policy": "AlwaysAllow",
+            },
+            opts=ctx.opts(self),
+        )
+        self.register_outputs({"url": self.endpoint.url if self.endpoint else None})

@@ -1,0 +1,38 @@
+"""What every tier needs to know about where and how it is deployed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from ..platforms.target import ClusterTarget
+
+
+@dataclass(frozen=True)
+class TierContext:
+    namespace: pulumi.Output[str]
+    target: ClusterTarget
+    protect: bool  # production: data-bearing resources cannot be deleted by accident
+    spread_across_nodes: bool
+    part_of: str = "archivist"
+
+    def opts(self, parent: pulumi.Resource, *, data: bool = False, **kwargs: Any) -> pulumi.ResourceOptions:
+        """Options for a child Kubernetes resource; `data=True` marks it as holding data."""
+        extra: dict[str, Any] = dict(kwargs)
+        if data and self.protect:
+            extra["protect"] = True
+        return self.target.options(parent=parent, **extra)
+
+    def labels(self, app: str, component: str) -> dict[str, str]:
+        return {
+            "app.kubernetes.io/name": app,
+            "app.kubernetes.io/component": component,
+            "app.kubernetes.io/part-of": self.part_of,
+            "app.kubernetes.io/managed-by": "pulumi",
+        }
+
+    @staticmethod
+    def selector(app: str) -> dict[str, str]:
+        return {"app.kubernetes.io/name": app, "app.kubernetes.io/part-of": "archivist"}
