@@ -141,9 +141,13 @@ def _eks_get_cluster(args: Inputs) -> dict[str, Any]:
         "endpoint": f"https://MOCK{_fake_hex(cluster, 12).upper()}.gr7.{MOCK_REGION}.eks.amazonaws.com",
         "certificateAuthorities": [{"data": MOCK_CA}],
         "identities": [{"oidcs": [{"issuer": _eks_issuer(cluster)}]}],
-        "vpcConfigs": [{"clusterSecurityGroupId": "sg-mockexisting01", "subnetIds": ["subnet-mock1", "subnet-mock2"], "vpcId": "vpc-mockexisting"}],
+        "vpcConfig": {"clusterSecurityGroupId": "sg-mockexisting01", "subnetIds": ["subnet-mock1", "subnet-mock2"], "vpcId": "vpc-mockexisting"},
         "status": "ACTIVE",
     }
+
+
+def _get_vpc(args: Inputs) -> dict[str, Any]:
+    return {"id": args.get("id", "vpc-mock"), "cidrBlock": "10.99.0.0/16", "arn": _aws_arn("ec2", f"vpc/{args.get('id')}")}
 
 
 def _ecr_token(args: Inputs) -> dict[str, Any]:
@@ -239,6 +243,7 @@ CALLS: dict[str, Callable[[Inputs], dict[str, Any]]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
     "aws:eks/getCluster:getCluster": _eks_get_cluster,
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": _ecr_token,
+    "aws:ec2/getVpc:getVpc": _get_vpc,
     "azure-native:containerservice:listManagedClusterUserCredentials": _aks_credentials,
     "azure-native:containerservice:getManagedCluster": _aks_get_cluster,
     "azure-native:containerregistry:listRegistryCredentials": _acr_credentials,
