@@ -186,7 +186,11 @@ def _health(reader: ConfigReader, default: HealthCheck, app_port: int | None) ->
         return default
     kind = section.choice("kind", default.kind, ("http", "tcp", "exec", "none"))
     port = section.integer("port", default.port or app_port or 0, minimum=0, maximum=65535) or None
-    command = tuple(section.string_list("command")) or (default.command if kind == default.kind else ())
+    # An explicit command (even an empty one) is the user's; only an absent one falls back to the default.
+    if section.has("command"):
+        command = tuple(section.string_list("command"))
+    else:
+        command = default.command if kind == default.kind else ()
     check = HealthCheck(
         kind=kind,
         path=section.string("path", default.path, pattern=re.compile(r"^/"), hint="a path starts with '/'"),

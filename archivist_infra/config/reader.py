@@ -105,9 +105,7 @@ class ConfigReader:
         number: int | None = None
         if isinstance(value, int) and not isinstance(value, bool):
             number = value
-        elif isinstance(value, float) and value.is_integer():
-            number = int(value)
-        elif isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+        elif (isinstance(value, float) and value.is_integer()) or (isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip())):
             number = int(value)
         if number is None:
             self.problems.add(self.key(name), f"must be a whole number, got {_show(value)}")

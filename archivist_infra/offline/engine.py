@@ -78,7 +78,7 @@ class RecordingMonitor(MockMonitor):
         super().__init__(mocks)
         self.recorded: list[Recorded] = []
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
@@ -132,8 +132,8 @@ def _exports(result: Any) -> Any:
     return outputs() if callable(outputs) else None
 
 
-SECRET_SIG = rpc._special_secret_sig  # noqa: SLF001 - the wire marker of a secret value
+SECRET_SIG = rpc._special_secret_sig
 
 
 def is_secret_value(value: Any) -> bool:
-    return isinstance(value, dict) and value.get(rpc._special_sig_key) == SECRET_SIG  # noqa: SLF001
+    return isinstance(value, dict) and value.get(rpc._special_sig_key) == SECRET_SIG

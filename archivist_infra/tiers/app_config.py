@@ -79,7 +79,7 @@ class AppConfig(pulumi.ComponentResource):
         ).apply(lambda v: worker_config(v[0], stores.neo4j_database, v[1], stores.qdrant.port,
                                         stores.qdrant_grpc.port, v[2]))
         cm = k8s.core.v1.ConfigMap(
-            name,
+            f"{name}-configmap",
             metadata={"name": "archivist-config", "namespace": ctx.namespace, "labels": ctx.labels("archivist", "config")},
             data={
                 CONFIG_FILE: config_yaml,

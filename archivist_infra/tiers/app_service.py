@@ -66,7 +66,7 @@ class AppService(pulumi.ComponentResource):
             init.setdefault("resources", resources(s.resources))
 
         self.deployment = k8s.apps.v1.Deployment(
-            app,
+            f"{app}-deployment",
             metadata={"name": app, "namespace": ctx.namespace, "labels": labels},
             spec={
                 "selector": {"match_labels": selector},
@@ -97,7 +97,7 @@ class AppService(pulumi.ComponentResource):
         self.endpoint = None
         if s.port is not None:
             service = k8s.core.v1.Service(
-                app,
+                f"{app}-service",
                 metadata={"name": app, "namespace": ctx.namespace, "labels": labels},
                 spec={"type": "ClusterIP", "selector": selector,
                       "ports": [{"name": "http", "port": s.port, "target_port": "http"}]},
@@ -109,7 +109,7 @@ class AppService(pulumi.ComponentResource):
         self.hpa = autoscaler(self, ctx, app, s.autoscaling,
                               target=("apps/v1", "Deployment", self.deployment.metadata.name))
         self.pdb = k8s.policy.v1.PodDisruptionBudget(
-            app,
+            f"{app}-pdb",
             metadata={"name": app, "namespace": ctx.namespace, "labels": labels},
             spec={
                 "max_unavailable": 1,

@@ -46,7 +46,7 @@ def autoscaler(parent: pulumi.Resource, ctx: TierContext, app: str, scaling: Aut
                target: tuple[str, str, pulumi.Input[str]]) -> k8s.autoscaling.v2.HorizontalPodAutoscaler:
     api_version, kind, name = target
     return k8s.autoscaling.v2.HorizontalPodAutoscaler(
-        app,
+        f"{app}-hpa",
         metadata={"name": app, "namespace": ctx.namespace, "labels": ctx.labels(app, "autoscaler")},
         spec={
             "scale_target_ref": {"api_version": api_version, "kind": kind, "name": name},

@@ -61,7 +61,7 @@ class ExternalAccess(pulumi.ComponentResource):
         if s.tls_issuer:
             spec["tls"] = [{"hosts": [s.host], "secret_name": "archivist-tls"}]
         k8s.networking.v1.Ingress(
-            name,
+            f"{name}-ingress",
             metadata={"name": "archivist", "namespace": ctx.namespace, "labels": ctx.labels("archivist", "ingress"),
                       "annotations": annotations},
             spec=spec,
@@ -82,7 +82,7 @@ class ExternalAccess(pulumi.ComponentResource):
             for r in routes
         ]
         k8s.apiextensions.CustomResource(
-            name,
+            f"{name}-httproute",
             api_version="gateway.networking.k8s.io/v1",
             kind="HTTPRoute",
             metadata={"name": "archivist", "namespace": ctx.namespace, "labels": ctx.labels("archivist", "ingress")},

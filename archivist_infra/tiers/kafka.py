@@ -102,7 +102,7 @@ class KafkaBroker(pulumi.ComponentResource):
         self.workload = workload
         if n > 1:
             k8s.policy.v1.PodDisruptionBudget(
-                "kafka",
+                "kafka-pdb",
                 metadata={"name": "kafka", "namespace": ctx.namespace, "labels": ctx.labels("kafka", "store")},
                 # Losing more than one voter at a time can cost the quorum.
                 spec={"max_unavailable": 1, "selector": {"match_labels": ctx.selector("kafka")},

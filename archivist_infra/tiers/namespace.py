@@ -18,7 +18,7 @@ class ArchivistNamespace(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:namespace:ArchivistNamespace", name, None, opts)
         ns = k8s.core.v1.Namespace(
-            name,
+            f"{name}-namespace",
             metadata={
                 "name": namespace,
                 "labels": {**_PSS, **_PSS_VERSION, "app.kubernetes.io/part-of": "archivist"},

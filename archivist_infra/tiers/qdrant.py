@@ -73,7 +73,7 @@ class QdrantStore(pulumi.ComponentResource):
                        target=("apps/v1", "StatefulSet", workload.statefulset.metadata.name))
         if settings.autoscaling.max_replicas > 1:
             k8s.policy.v1.PodDisruptionBudget(
-                "qdrant",
+                "qdrant-pdb",
                 metadata={"name": "qdrant", "namespace": ctx.namespace, "labels": ctx.labels("qdrant", "store")},
                 spec={"max_unavailable": 1, "selector": {"match_labels": ctx.selector("qdrant")},
                       "unhealthy_pod_eviction_policy": "AlwaysAllow"},

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pulumi
 
-from ..config.settings import RedisSettings
+from ..config.settings import HealthCheck, RedisSettings
 from ..endpoint import Endpoint, service_host
 from .context import TierContext
 from .pods import probes
-from ..config.settings import HealthCheck
 from .statefulset import StoreSpec, StoreWorkload
 
 PORT = 6379

@@ -44,7 +44,7 @@ class AppSecrets(pulumi.ComponentResource):
             neo4j_password = generated.result
         password = pulumi.Output.secret(neo4j_password)
         secret = k8s.core.v1.Secret(
-            name,
+            f"{name}-secret",
             metadata={"name": "archivist-secrets", "namespace": ctx.namespace, "labels": ctx.labels("archivist", "secrets")},
             type="Opaque",
             string_data={

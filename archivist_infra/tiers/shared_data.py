@@ -22,7 +22,7 @@ class SharedData(pulumi.ComponentResource):
         if storage_class:
             spec["storage_class_name"] = storage_class
         claim = k8s.core.v1.PersistentVolumeClaim(
-            name,
+            f"{name}-claim",
             metadata={
                 "name": "archivist-data",
                 "namespace": ctx.namespace,

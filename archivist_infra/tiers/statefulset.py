@@ -66,7 +66,7 @@ class StoreWorkload:
             opts=ctx.opts(parent),
         )
         self.service = k8s.core.v1.Service(
-            spec.app,
+            f"{spec.app}-service",
             metadata={"name": spec.app, "namespace": ctx.namespace, "labels": labels},
             spec={"type": "ClusterIP", "selector": selector, "ports": client_ports},
             opts=ctx.opts(parent),
@@ -140,7 +140,7 @@ class StoreWorkload:
             # The autoscaler owns the replica count; never let `pulumi up` reset it.
             extra["ignore_changes"] = ["spec.replicas"]
         self.statefulset = k8s.apps.v1.StatefulSet(
-            spec.app,
+            f"{spec.app}-statefulset",
             metadata={"name": spec.app, "namespace": ctx.namespace, "labels": labels},
             spec=sts_spec,
             opts=ctx.opts(

@@ -1,0 +1,221 @@
+"""Whole stacks: valid manifests, budgets, pod security, dependency shape, protection, outputs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from typing import Any
+
+import kubernetes_validate
+import pulumi
+import pytest
+
+from archivist_infra.config.quantity import parse_quantity
+from archivist_infra.offline.graph import graph, mermaid
+from tests.conftest import ROOT, VALID_IMAGES, find, pod_spec, run_config
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet")
+CRD_KINDS = {"HTTPRoute"}  # kubernetes-validate ships only built-in schemas
+
+
+@pytest.mark.parametrize("version", ["1.29", "1.33", "1.37"])
+@pytest.mark.parametrize("stack", ["dev_objects", "prod_objects"])
+def test_every_rendered_object_passes_strict_schema_validation(stack: str, version: str,
+                                                               request: pytest.FixtureRequest) -> None:
+    objects = request.getfixturevalue(stack)
+    checked = 0
+    for obj in objects:
+        if obj["kind"] in CRD_KINDS:
+            continue
+        kubernetes_validate.validate(obj, version, strict=True)
+        checked += 1
+    assert checked >= 30
+
+
+def test_http_route_strips_each_prefix_on_its_own_rule(prod_objects: list) -> None:
+    route = find(prod_objects, "HTTPRoute", "archivist")
+    assert route["apiVersion"] == "gateway.networking.k8s.io/v1"
+    assert route["spec"]["parentRefs"] == [{"name": "public", "namespace": "gateway-system"}]
+    rules = {r["matches"][0]["path"]["value"]: r for r in route["spec"]["rules"]}
+    assert set(rules) == {"/api/search", "/api/graph"}
+    assert rules["/api/graph"]["backendRefs"] == [{"name": "archivist-graph", "port": 8081}]
+    for rule in rules.values():
+        assert rule["filters"][0]["urlRewrite"]["path"] == {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}
+
+
+def test_ingress_mode_routes_each_path_without_a_global_rewrite() -> None:
+    from archivist_infra.offline.render import manifests
+
+    objects = manifests(run_config({"images": VALID_IMAGES, "ingress": {
+        "mode": "ingress", "host": "archivist.example.com", "className": "traefik", "tlsIssuer": "letsencrypt"}}))
+    ing = find(objects, "Ingress", "archivist")
+    kubernetes_validate.validate(ing, "1.29", strict=True)
+    paths = {p["path"]: p["backend"]["service"] for p in ing["spec"]["rules"][0]["http"]["paths"]}
+    assert paths == {"/api/search": {"name": "archivist-search", "port": {"number": 8000}},
+                     "/api/graph": {"name": "archivist-graph", "port": {"number": 8081}}}
+    assert ing["metadata"]["annotations"] == {"cert-manager.io/cluster-issuer": "letsencrypt"}
+    assert ing["spec"]["tls"] == [{"hosts": ["archivist.example.com"], "secretName": "archivist-tls"}]
+    assert ing["spec"]["ingressClassName"] == "traefik"
+
+
+def _requests(objects: list, replicas_of: dict[str, int]) -> tuple[Decimal, Decimal]:
+    cpu = mem = Decimal(0)
+    for obj in objects:
+        if obj["kind"] not in WORKLOAD_KINDS:
+            continue
+        n = obj["spec"].get("replicas", replicas_of.get(obj["metadata"]["name"], 1))
+        for c in pod_spec(obj)["containers"]:
+            cpu += n * parse_quantity(c["resources"]["requests"]["cpu"])  # type: ignore[operator]
+            mem += n * parse_quantity(c["resources"]["requests"]["memory"])  # type: ignore[operator]
+    return cpu, mem
+
+
+def test_dev_fits_a_laptop_at_minimum_replicas(dev_objects: list) -> None:
+    minimum = {o["spec"]["scaleTargetRef"]["name"]: o["spec"]["minReplicas"]
+               for o in dev_objects if o["kind"] == "HorizontalPodAutoscaler"}
+    cpu, mem = _requests(dev_objects, minimum)
+    assert cpu <= 2, cpu
+    assert mem <= 4 * 2**30, mem / 2**30
+
+
+def test_every_pod_runs_restricted(dev_objects: list, prod_objects: list) -> None:
+    for obj in [*dev_objects, *prod_objects]:
+        if obj["kind"] not in WORKLOAD_KINDS:
+            continue
+        spec = pod_spec(obj)
+        assert spec["securityContext"]["runAsNonRoot"] is True
+        assert spec["securityContext"]["runAsUser"] > 0
+        assert spec["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert spec["automountServiceAccountToken"] is False
+        for c in [*spec["containers"], *spec.get("initContainers", [])]:
+            sc = c["securityContext"]
+            assert sc["allowPrivilegeEscalation"] is False, c["name"]
+            assert sc["capabilities"] == {"drop": ["ALL"]}, c["name"]
+            assert sc["seccompProfile"] == {"type": "RuntimeDefault"}
+            assert set(c["resources"]["requests"]) == {"cpu", "memory"} == set(c["resources"]["limits"])
+            assert c["image"].rsplit(":", 1)[-1] != "latest" and c["imagePullPolicy"] == "IfNotPresent"
+        for c in spec["containers"]:
+            assert "livenessProbe" in c and "readinessProbe" in c, (obj["metadata"]["name"], c["name"])
+
+
+def test_namespace_enforces_pod_security_restricted(dev_objects: list) -> None:
+    labels = find(dev_objects, "Namespace", "archivist")["metadata"]["labels"]
+    for mode in ("enforce", "audit", "warn"):
+        assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
+
+
+def test_render_order_puts_referenced_objects_first(dev_objects: list) -> None:
+    kinds = [o["kind"] for o in dev_objects]
+    assert kinds[0] == "Namespace"
+    assert kinds.index("Secret") < kinds.index("Deployment")
+    assert kinds.index("ConfigMap") < kinds.index("StatefulSet")
+    assert max(i for i, k in enumerate(kinds) if k == "ServiceAccount") < kinds.index("Deployment")
+
+
+def _deps(run: Any, type_token: str, name: str) -> set[str]:
+    return {d.rsplit("::", 1)[-1] for d in run.one(type_token, name).dependencies}
+
+
+def test_apps_wait_for_store_services_not_store_pods(dev_run: Any) -> None:
+    """The original deployed in seven phases with two five-minute waits; here apps and stores start together."""
+    all_deps: set[str] = set()
+    for app in ("archivist-worker", "archivist-search", "archivist-graph"):
+        deps = _deps(dev_run, "kubernetes:apps/v1:Deployment", f"{app}-deployment")
+        assert not {d for d in deps if d.endswith("-statefulset")}, deps
+        all_deps |= deps
+    config_deps = _deps(dev_run, "kubernetes:core/v1:ConfigMap", "app-config-configmap")
+    assert {"neo4j-service", "redis-service", "qdrant-service", "kafka-service"} <= config_deps
+    assert {"app-config-configmap", "app-secrets-secret"} <= all_deps
+    for store in ("neo4j", "kafka", "qdrant", "redis"):
+        deps = _deps(dev_run, "kubernetes:apps/v1:StatefulSet", f"{store}-statefulset")
+        assert not {d for d in deps if d.endswith("-deployment")}
+
+
+def test_every_kubernetes_resource_is_a_child_of_a_component(dev_run: Any) -> None:
+    components = {r.urn: r for r in dev_run.resources if not r.custom}
+    assert {c.type.split(":")[0] for c in components.values()} == {"archivist"}
+    for r in dev_run.resources:
+        if r.type.startswith("kubernetes:") and not r.type.startswith("kubernetes:providers"):
+            assert r.parent_urn in components, r.name
+
+
+def test_production_protects_data_and_dev_does_not(prod_run: Any, dev_run: Any) -> None:
+    protected = {(r.type, r.name) for r in prod_run.resources if r.protect}
+    for store in ("neo4j", "kafka", "qdrant", "redis"):
+        assert ("kubernetes:apps/v1:StatefulSet", f"{store}-statefulset") in protected
+    assert ("kubernetes:core/v1:Namespace", "archivist-namespace") in protected
+    assert ("kubernetes:core/v1:PersistentVolumeClaim", "shared-data-claim") in protected
+    assert ("random:index/randomPassword:RandomPassword", "app-secrets-neo4j-password") in protected
+    assert not [r for r in dev_run.resources if r.protect]
+    for r in prod_run.resources:
+        if r.type == "kubernetes:apps/v1:StatefulSet":
+            assert not r.delete_before_replace
+
+
+def test_secrets_stay_secret_in_outputs_and_manifests(dev_run: Any, dev_objects: list) -> None:
+    text = json.dumps(dev_objects)
+    assert "[secret:archivist:geminiApiKey]" in text  # placeholder, never a value
+    generated = find(dev_objects, "Secret", "archivist-secrets")["stringData"]
+    assert generated["NEO4J_PASSWORD"].startswith("[generated:")
+    for res in dev_run.resources:
+        if res.type == "kubernetes:core/v1:Secret":
+            assert res.inputs["stringData"].get("4dabf18193072939515e22adb298388d"), "stringData is not marked secret"
+
+
+@pulumi.runtime.test
+def test_stack_outputs_carry_no_secret_and_name_every_endpoint(dev_run: Any) -> Any:
+    outputs = dev_run.result.outputs()
+
+    def check(values: list[Any]) -> None:
+        endpoints, forwards, namespace = values
+        assert namespace == "archivist"
+        assert endpoints["neo4j"] == "bolt://neo4j.archivist.svc.cluster.local:7687"
+        assert endpoints["search"] == "http://archivist-search.archivist.svc.cluster.local:8000"
+        assert "worker" not in endpoints
+        assert forwards["neo4jBrowser"] == "kubectl -n archivist port-forward svc/neo4j 7474:7474 7687:7687"
+        assert "[secret" not in json.dumps(values)
+
+    return pulumi.Output.all(pulumi.Output.from_input(outputs["endpoints"]),
+                             pulumi.Output.from_input(outputs["portForward"]), outputs["namespace"]).apply(check)
+
+
+def test_graph_lists_parents_dependencies_and_protection(prod_run: Any) -> None:
+    data = graph(prod_run)
+    by_name = {r["name"]: r for r in data["resources"]}
+    assert set(by_name["neo4j-statefulset"]) == {"type", "name", "parent", "dependsOn", "provider", "protect"}
+    assert by_name["neo4j-statefulset"]["parent"] == "neo4j"
+    assert by_name["neo4j-statefulset"]["protect"] is True
+    assert "app-config-configmap" in by_name["archivist-graph-deployment"]["dependsOn"]
+    assert by_name["neo4j"]["type"] == "archivist:stores:Neo4jStore"
+    chart = mermaid(data)
+    assert chart.startswith("flowchart LR") and "subgraph neo4j" in chart
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archivist_infra", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_cli_bad_config_exits_1_listing_every_problem_without_traceback(tmp_path: Any) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("config:\n  archivist:platform: gcp\n  archivist:kafka:\n    brokers: -1\n"
+                   "  archivist:images:\n    worker: w:latest\n")
+    result = _cli("render", "dev", "--config-file", str(bad))
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    for key in ("archivist:platform", "archivist:kafka.brokers", "archivist:images.worker",
+                "archivist:images.search", "archivist:geminiApiKey"):
+        assert key in result.stderr
+    assert result.stdout == ""
+
+
+def test_cli_render_and_graph(tmp_path: Any) -> None:
+    out = tmp_path / "dev.yaml"
+    assert _cli("render", "dev", "-o", str(out)).returncode == 0
+    assert out.read_text().startswith("apiVersion: v1\nkind: Namespace")
+    result = _cli("graph", "dev", "--format", "json")
+    assert result.returncode == 0
+    assert {"type", "name", "parent", "dependsOn", "provider", "protect"} == set(
+        json.loads(result.stdout)["resources"][0])
