@@ -1,22 +1,41 @@
-"""Container images of the three Archivist services: given references (minimal version)."""
+"""Container images of the three Archivist services: given references, or built from source.
+
+Built with pulumi-docker-build rather than pulumi-docker: it drives BuildKit (parallel
+stages, secrets, `--platform`), reuses a build cache stored in the registry itself
+(`cache_from`/`cache_to`, so CI machines with an empty cache stay fast), builds
+multi-platform images, separates `push` from `load`, and reports the pushed digest;
+Pulumi recommends it for new projects, while pulumi-docker's `Image` builds only on `up`
+and is kept for compatibility. `pulumi_docker_build` is imported only in build mode, so
+a stack that deploys given references never loads it.
+
+Pods reference pushed images by digest (`<repo>@sha256:...`): a rebuild with a changed
+digest rolls the Deployment, and nothing ever pulls a moving tag.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pulumi
 
 from .config.reader import ConfigReader
 
+if TYPE_CHECKING:
+    from .platforms.target import Registry
+
 APP_IMAGES = ("worker", "search", "graph")
+BUILD_PLATFORMS = ("linux/amd64", "linux/arm64")
+CACHE_TAG = "buildcache"
 
 # name[:tag][@sha256:digest]; a tag other than `latest` or a digest is required.
 _REFERENCE = re.compile(
-    # an optional registry host (with port) ends in "/", so ":<n>" after the path is a tag
-    r"^(?P<name>(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*)"
-    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[a-f0-9]{64}))?$"
+    r"^(?P<name>[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*)"
+    r"(:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(@(?P<digest>sha256:[a-f0-9]{64}))?$"
 )
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
 def is_pinned_reference(ref: str) -> bool:
@@ -28,8 +47,33 @@ def is_pinned_reference(ref: str) -> bool:
 
 
 @dataclass(frozen=True)
+class BuildSpec:
+    """Where one service's image is built from, relative to the Archivist checkout."""
+
+    context: str
+    dockerfile: str
+
+
+# The application's own layout (see archivist-application.md).
+BUILD_SPECS: dict[str, BuildSpec] = {
+    "worker": BuildSpec(context=".", dockerfile="Dockerfile.k8s"),
+    "search": BuildSpec(context="services/search-engine", dockerfile="services/search-engine/Dockerfile.k8s"),
+    "graph": BuildSpec(context="services/graph-service", dockerfile="services/graph-service/Dockerfile"),
+}
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    source: Path  # absolute path of the Archivist checkout
+    platforms: tuple[str, ...]
+    tag: str
+    cache: bool
+
+
+@dataclass(frozen=True)
 class ImageSettings:
-    references: dict[str, str]
+    references: dict[str, str]  # reference mode: app -> pinned reference
+    build: BuildSettings | None = None  # build mode
 
 
 @dataclass(frozen=True)
@@ -39,14 +83,31 @@ class ImageRefs:
     graph: pulumi.Input[str]
 
 
-def parse_images(reader: ConfigReader) -> ImageSettings:
+def parse_images(reader: ConfigReader, *, base_dir: Path | None = None) -> ImageSettings:
+    """`archivist:images`: either `worker`/`search`/`graph` references, or `build`; never both."""
+    given_refs = [app for app in APP_IMAGES if reader.has(app)]
+    if reader.has("build"):
+        if given_refs:
+            reader.problems.add(
+                reader.key("build"),
+                f"give either {reader.key('build')} (build from source) or image references "
+                f"({', '.join(reader.key(a) for a in given_refs)}), not both",
+            )
+            for app in given_refs:
+                reader.raw(app)
+        build = _parse_build(reader.section("build"), base_dir or Path.cwd())
+        reader.reject_unknown()
+        return ImageSettings(references={}, build=build)
+
     refs: dict[str, str] = {}
     for app in APP_IMAGES:
         key = reader.key(app)
         value = reader.raw(app)
         if value is None:
             reader.problems.add(
-                key, f"is required: the image of the {app} service, pinned by tag or digest (e.g. 'ghcr.io/you/archivist-{app}:1.4.2')"
+                key,
+                f"is required: the image of the {app} service, pinned by tag or digest (e.g. 'ghcr.io/you/archivist-{app}:1.4.2'); "
+                f"or set {reader.key('build')}.source to build all three from an Archivist checkout",
             )
             continue
         if not isinstance(value, str) or not is_pinned_reference(value):
@@ -59,5 +120,97 @@ def parse_images(reader: ConfigReader) -> ImageSettings:
     return ImageSettings(references=refs)
 
 
-def deploy_images(settings: ImageSettings) -> ImageRefs:
-    return ImageRefs(**{app: settings.references.get(app, "") for app in APP_IMAGES})
+def _parse_build(reader: ConfigReader, base_dir: Path) -> BuildSettings:
+    source_text = reader.string("source", "")
+    source = (base_dir / source_text).resolve() if source_text else base_dir
+    if not source_text:
+        reader.problems.add(reader.key("source"), "is required: the path of the Archivist source checkout to build from")
+    elif not source.is_dir():
+        reader.problems.add(reader.key("source"), f"{str(source)!r} is not a directory (clone the Archivist repository there)")
+    else:
+        missing = [spec.dockerfile for spec in BUILD_SPECS.values() if not (source / spec.dockerfile).is_file()]
+        if missing:
+            reader.problems.add(
+                reader.key("source"), f"{str(source)!r} is not an Archivist checkout: missing {', '.join(missing)}"
+            )
+    raw_platform = reader.raw("platform")
+    platforms: tuple[str, ...] = ("linux/amd64",)
+    if isinstance(raw_platform, str):
+        platforms = (reader.choice("platform", "linux/amd64", BUILD_PLATFORMS),)
+    elif raw_platform is not None:
+        listed = reader.string_list("platform")
+        bad = [p for p in listed if p not in BUILD_PLATFORMS]
+        if bad or not listed:
+            reader.problems.add(reader.key("platform"), f"{bad or listed!r}: use {' or '.join(BUILD_PLATFORMS)} (or a list)")
+        else:
+            platforms = tuple(listed)
+    tag = reader.string("tag", "", pattern=_TAG, hint="a Docker tag such as '1.4.2' or a commit id")
+    if not reader.has("tag"):
+        reader.problems.add(reader.key("tag"), "is required: a pinned tag for the built images, e.g. the source commit id")
+    elif tag == "latest":
+        reader.problems.add(reader.key("tag"), "'latest' is not a pinned tag; use a version or the source commit id")
+    cache = reader.boolean("cache", True)
+    reader.reject_unknown()
+    return BuildSettings(source=source, platforms=platforms, tag=tag, cache=cache)
+
+
+class ArchivistImages(pulumi.ComponentResource):
+    """The three service images, built from one checkout and pushed (cloud) or loaded (local)."""
+
+    refs: ImageRefs
+
+    def __init__(self, name: str, build: BuildSettings, registry: Registry | None,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("archivist:images:ArchivistImages", name, None, opts)
+        import pulumi_docker_build as docker_build  # only build mode pays for this import
+
+        refs: dict[str, pulumi.Output[str]] = {}
+        for app, spec in BUILD_SPECS.items():
+            common = {
+                "context": docker_build.BuildContextArgs(location=str(build.source / spec.context)),
+                "dockerfile": docker_build.DockerfileArgs(location=str(build.source / spec.dockerfile)),
+                "platforms": list(build.platforms),
+            }
+            if registry is None:
+                # Local: into the docker engine, referenced by tag (kind/minikube must see that engine).
+                tag = f"archivist/{app}:{build.tag}"
+                image = docker_build.Image(
+                    f"{name}-{app}", push=False, tags=[tag],
+                    exports=[docker_build.ExportArgs(docker=docker_build.ExportDockerArgs())],
+                    opts=pulumi.ResourceOptions(parent=self), **common,  # type: ignore[arg-type]
+                )
+                refs[app] = image.digest.apply(lambda _, tag=tag: tag)
+                continue
+            repo = registry.url.apply(lambda url, app=app: f"{url}/{app}")
+            cache_ref = repo.apply(lambda r: f"{r}:{CACHE_TAG}")
+            image = docker_build.Image(
+                f"{name}-{app}",
+                push=True,
+                tags=[repo.apply(lambda r: f"{r}:{build.tag}")],
+                registries=[docker_build.RegistryArgs(
+                    address=registry.url.apply(lambda url: url.split("/", 1)[0]),
+                    username=registry.username,
+                    password=registry.password,
+                )],
+                cache_from=[docker_build.CacheFromArgs(registry=docker_build.CacheFromRegistryArgs(ref=cache_ref))]
+                if build.cache else None,
+                # image_manifest + OCI media types: the cache format ECR and Artifact Registry accept.
+                cache_to=[docker_build.CacheToArgs(registry=docker_build.CacheToRegistryArgs(
+                    ref=cache_ref, mode=docker_build.CacheMode.MAX, image_manifest=True, oci_media_types=True))]
+                if build.cache else None,
+                opts=pulumi.ResourceOptions(parent=self),
+                **common,  # type: ignore[arg-type]
+            )
+            refs[app] = pulumi.Output.all(repo, image.digest).apply(lambda a: f"{a[0]}@{a[1]}")
+        self.refs = ImageRefs(**refs)
+        self.register_outputs({app: ref for app, ref in refs.items()})
+
+
+def deploy_images(settings: ImageSettings, registry: Registry | None = None, *, platform_name: str = "local") -> ImageRefs:
+    """Image references for the workloads: the given ones, or those of images built here."""
+    if settings.build is None:
+        return ImageRefs(**{app: settings.references.get(app, "") for app in APP_IMAGES})
+    if registry is None and platform_name != "local":
+        # A cloud node cannot pull from the deployer's docker engine: pushing is not optional there.
+        raise pulumi.RunError(f"building images for platform {platform_name!r} needs its registry; none was provided")
+    return ArchivistImages("archivist-images", settings.build, registry if platform_name != "local" else None).refs

@@ -56,12 +56,12 @@ class RecordingMonitor(MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return response
         raw = json_format.MessageToDict(request.object)
-        secret_keys = {k for k, v in raw.items() if isinstance(v, dict) and v.get(_special_sig_key) == _special_secret_sig}
+        secret_keys = {k for k, v in raw.items() if _has_secret(v)}
         self.registrations.append(
             Registration(
                 type=request.type,
                 name=request.name,
-                inputs=self.resources[response.urn].state,
+                inputs=plain(self.resources[response.urn].state),
                 provider=request.provider,
                 dependencies=list(request.dependencies),
                 protect=bool(request.protect),
@@ -83,6 +83,23 @@ class RecordingMonitor(MockMonitor):
 
     def call_tokens(self) -> list[str]:
         return [c.token for c in self.calls]
+
+
+def _has_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        return value.get(_special_sig_key) == _special_secret_sig or any(_has_secret(v) for v in value.values())
+    return isinstance(value, list) and any(_has_secret(v) for v in value)
+
+
+def plain(value: Any) -> Any:
+    """The value with secret wrappers removed (which keys were secret is kept in `secret_keys`)."""
+    if isinstance(value, dict):
+        if value.get(_special_sig_key) == _special_secret_sig:
+            return plain(value.get("value"))
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
 
 
 @pytest.fixture

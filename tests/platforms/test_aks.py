@@ -59,7 +59,7 @@ def test_creates_cluster_pools_acr_and_pull_role(monitor: RecordingMonitor) -> p
 
         provider = monitor.one("pulumi:providers:kubernetes")
         assert "kubeconfig" in provider.secret_keys
-        assert provider.inputs["kubeconfig"]["value"] == "[mock-kubeconfig]"  # decoded from the listed credentials
+        assert provider.inputs["kubeconfig"] == "[mock-kubeconfig]"  # decoded from the listed credentials
         assert all(r.provider for r in monitor.registrations if r.type.startswith("kubernetes:"))
     return settled(comp, check)
 
