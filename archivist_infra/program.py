@@ -49,10 +49,13 @@ def read_raw_config() -> tuple[dict[str, Any], set[str]]:
     return raw, secret
 
 
-def load() -> tuple[Settings, StackSecrets]:
+def read_raw_config_and_settings(project: str, stack: str) -> Settings:
     raw, secret_keys = read_raw_config()
-    settings = load_settings(raw, project=pulumi.get_project(), stack=pulumi.get_stack(),
-                             secrets_present=secret_keys)
+    return load_settings(raw, project=project, stack=stack, secrets_present=secret_keys)
+
+
+def load() -> tuple[Settings, StackSecrets]:
+    settings = read_raw_config_and_settings(pulumi.get_project(), pulumi.get_stack())
     cfg = pulumi.Config(NAMESPACE)
     return settings, StackSecrets(
         gemini_api_key=cfg.require_secret("geminiApiKey"),

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 import pulumi
 
+from .capacity import Capacity
 from .config.settings import Settings
 from .images import deploy_images
 from .platforms import platform_module
+from .sizing import stack_capacity
 from .tiers.app_config import AppConfig, StoreEndpoints
 from .tiers.archivist_apps import ArchivistApps, deploy_apps
 from .tiers.context import TierContext
@@ -41,6 +43,7 @@ class ArchivistStack:
     shared_data: SharedData
     apps: ArchivistApps
     external: ExternalAccess | None
+    capacity: Capacity
 
     def outputs(self) -> dict[str, object]:
         ns = self.namespace.name
@@ -62,14 +65,18 @@ class ArchivistStack:
             "endpoints": endpoints,
             "ingressUrl": self.external.url if self.external else None,
             "portForward": forwards,
+            "capacity": self.capacity.as_output(),
         }
 
 
 def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
+    capacity = stack_capacity(settings)
+    # The node pools' autoscaling bounds follow from the workloads, so a scale-up never
+    # waits on pods that could never be scheduled.
     target = platform_module(settings.platform).build(
-        "cluster", settings.cluster, node_bounds=None, protect=settings.protect
+        "cluster", settings.cluster, node_bounds=capacity.nodes, protect=settings.protect
     )
-    images = deploy_images(settings.images)
+    images = deploy_images(settings.images, target.registry, platform_name=settings.platform)
     namespace = ArchivistNamespace("archivist", namespace=settings.namespace, target=target, protect=settings.protect)
     ctx = TierContext(namespace=namespace.name, target=target, protect=settings.protect,
                       spread_across_nodes=settings.spread_across_nodes)
@@ -110,4 +117,5 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
         external = ExternalAccess("external", ctx, settings.ingress, routes)
 
     return ArchivistStack(namespace=namespace, secrets=app_secrets, neo4j=neo4j, kafka=kafka, qdrant=qdrant,
-                          redis=redis, config=config, shared_data=shared, apps=apps, external=external)
+                          redis=redis, config=config, shared_data=shared, apps=apps, external=external,
+                          capacity=capacity)

@@ -70,7 +70,7 @@ class OfflineMocks(pulumi.runtime.Mocks):
         return f"{args.name}-id", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return mock_outputs.call_outputs(args.token, dict(args.args)), None
+        return mock_outputs.call_outputs(args.token, dict(args.args)), []
 
 
 class RecordingMonitor(MockMonitor):

@@ -1,0 +1,19 @@
+"""`python -m archivist_infra capacity STACK`: the figures, without running the program."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pulumi.runtime.config import set_all_config
+
+from ..program import read_raw_config_and_settings
+from ..sizing import stack_capacity
+from .stackfile import read_stack
+
+
+def capacity_text(stack: str, config_file: Path | None, project_dir: Path) -> str:
+    config = read_stack(project_dir, stack, config_file)
+    set_all_config(dict(config.values), list(config.secret_keys))
+    settings = read_raw_config_and_settings(config.project, config.stack)
+    cap = stack_capacity(settings)
+    return f"Capacity of stack '{stack}' (platform {settings.platform}):\n{cap.format_table()}\n"
