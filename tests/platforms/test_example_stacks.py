@@ -1,0 +1,31 @@
+"""The example stack files parse cleanly (apart from the Archivist checkout, which is not here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from archivist_infra.images import parse_images
+from archivist_infra.platforms import platform_module
+
+from .conftest import reader
+
+EXAMPLES = sorted((Path(__file__).parents[2] / "examples" / "stacks").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
+def test_example_cluster_and_images_sections_are_valid(path: Path) -> None:
+    config = yaml.safe_load(path.read_text())["config"]
+    platform = config["archivist:platform"]
+    cluster = reader(config["archivist:cluster"])
+    platform_module(platform).parse(cluster)
+    assert not cluster.problems, cluster.problems.items
+    images = reader(config["archivist:images"], "archivist:images")
+    parse_images(images)
+    assert {p.key for p in images.problems.items} <= {"archivist:images.build.source"}
+
+
+def test_all_four_examples_exist() -> None:
+    assert {p.stem for p in EXAMPLES} >= {"eks", "aks", "kind", "minikube"}
