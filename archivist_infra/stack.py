@@ -44,6 +44,7 @@ class ArchivistStack:
     apps: ArchivistApps
     external: ExternalAccess | None
     capacity: Capacity
+    kubeconfig: pulumi.Output[str] | None = None  # secret; only where the stack reaches a cloud cluster
 
     def outputs(self) -> dict[str, object]:
         ns = self.namespace.name
@@ -66,6 +67,7 @@ class ArchivistStack:
             "ingressUrl": self.external.url if self.external else None,
             "portForward": forwards,
             "capacity": self.capacity.as_output(),
+            **({"kubeconfig": pulumi.Output.secret(self.kubeconfig)} if self.kubeconfig is not None else {}),
         }
 
 
@@ -118,4 +120,4 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
 
     return ArchivistStack(namespace=namespace, secrets=app_secrets, neo4j=neo4j, kafka=kafka, qdrant=qdrant,
                           redis=redis, config=config, shared_data=shared, apps=apps, external=external,
-                          capacity=capacity)
+                          capacity=capacity, kubeconfig=target.kubeconfig)
