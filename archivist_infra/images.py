@@ -15,6 +15,7 @@ digest rolls the Deployment, and nothing ever pulls a moving tag.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -165,28 +166,31 @@ class ArchivistImages(pulumi.ComponentResource):
         import pulumi_docker_build as docker_build  # only build mode pays for this import
 
         refs: dict[str, pulumi.Output[str]] = {}
+        platforms = [docker_build.Platform(p) for p in build.platforms]
         for app, spec in BUILD_SPECS.items():
-            common = {
-                "context": docker_build.BuildContextArgs(location=str(build.source / spec.context)),
-                "dockerfile": docker_build.DockerfileArgs(location=str(build.source / spec.dockerfile)),
-                "platforms": list(build.platforms),
-            }
+            context = docker_build.BuildContextArgs(location=str(build.source / spec.context))
+            dockerfile = docker_build.DockerfileArgs(location=str(build.source / spec.dockerfile))
+            child = pulumi.ResourceOptions(parent=self)
             if registry is None:
                 # Local: into the docker engine, referenced by tag (kind/minikube must see that engine).
-                tag = f"archivist/{app}:{build.tag}"
+                local_tag = f"archivist/{app}:{build.tag}"
                 image = docker_build.Image(
-                    f"{name}-{app}", push=False, tags=[tag],
-                    exports=[docker_build.ExportArgs(docker=docker_build.ExportDockerArgs())],
-                    opts=pulumi.ResourceOptions(parent=self), **common,  # type: ignore[arg-type]
+                    f"{name}-{app}", push=False, tags=[local_tag], context=context, dockerfile=dockerfile,
+                    platforms=platforms, exports=[docker_build.ExportArgs(docker=docker_build.ExportDockerArgs())],
+                    opts=child,
                 )
-                refs[app] = image.digest.apply(lambda _, tag=tag: tag)
+                # Through the digest, so the reference waits for the build to finish.
+                refs[app] = image.digest.apply(_constant(local_tag))
                 continue
-            repo = registry.url.apply(lambda url, app=app: f"{url}/{app}")
-            cache_ref = repo.apply(lambda r: f"{r}:{CACHE_TAG}")
+            repo: pulumi.Output[str] = registry.url.apply(_suffix(f"/{app}"))
+            cache_ref = repo.apply(_suffix(f":{CACHE_TAG}"))
             image = docker_build.Image(
                 f"{name}-{app}",
                 push=True,
-                tags=[repo.apply(lambda r: f"{r}:{build.tag}")],
+                tags=[repo.apply(_suffix(f":{build.tag}"))],
+                context=context,
+                dockerfile=dockerfile,
+                platforms=platforms,
                 registries=[docker_build.RegistryArgs(
                     address=registry.url.apply(lambda url: url.split("/", 1)[0]),
                     username=registry.username,
@@ -198,12 +202,19 @@ class ArchivistImages(pulumi.ComponentResource):
                 cache_to=[docker_build.CacheToArgs(registry=docker_build.CacheToRegistryArgs(
                     ref=cache_ref, mode=docker_build.CacheMode.MAX, image_manifest=True, oci_media_types=True))]
                 if build.cache else None,
-                opts=pulumi.ResourceOptions(parent=self),
-                **common,  # type: ignore[arg-type]
+                opts=child,
             )
-            refs[app] = pulumi.Output.all(repo, image.digest).apply(lambda a: f"{a[0]}@{a[1]}")
+            refs[app] = pulumi.Output.concat(repo, "@", image.digest)
         self.refs = ImageRefs(**refs)
         self.register_outputs({app: ref for app, ref in refs.items()})
+
+
+def _suffix(text: str) -> Callable[[str], str]:
+    return lambda value: value + text
+
+
+def _constant(text: str) -> Callable[[object], str]:
+    return lambda _: text
 
 
 def deploy_images(settings: ImageSettings, registry: Registry | None = None, *, platform_name: str = "local") -> ImageRefs:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -98,8 +98,10 @@ def exec_kubeconfig(
     return json.dumps(doc, indent=2)
 
 
-def secret(value: pulumi.Input[str]) -> pulumi.Output[str]:
-    return pulumi.Output.secret(value)
+def secret_kubeconfig(parts: Sequence[pulumi.Input[str]], render: Callable[[list[str]], str]) -> pulumi.Output[str]:
+    """A kubeconfig rendered from cluster outputs, always secret (it names the cluster and its CA)."""
+    rendered: pulumi.Output[str] = pulumi.Output.all(*parts).apply(lambda values: render([str(v) for v in values]))
+    return pulumi.Output.secret(rendered)
 
 
 def child(parent: pulumi.Resource, *, protect: bool = False, **kwargs: object) -> pulumi.ResourceOptions:

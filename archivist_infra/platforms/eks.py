@@ -30,6 +30,7 @@ from .common import (
     parse_node_shape,
     parse_storage_classes,
     required_string,
+    secret_kubeconfig,
 )
 from .target import ClusterTarget, Registry
 
@@ -188,11 +189,12 @@ class EksCluster(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:cluster:EksCluster", name, None, opts)
         s = settings
-        self._name, self._s, self._protect = name, s, protect
+        self._prefix, self._settings, self._keep = name, s, protect
         # The region comes from archivist:cluster.region, not the ambient aws:region or AWS_REGION.
         self._aws = AwsProvider(f"{name}-aws", region=s.region, default_tags={"tags": {"app": "archivist"}},
                                 opts=pulumi.ResourceOptions(parent=self))
         ready: list[pulumi.Resource] = []
+        rwx_fs: pulumi.Input[str] | None
         if s.create:
             endpoint, ca, rwx_fs = self._create(node_bounds, ready)
         else:
@@ -202,14 +204,13 @@ class EksCluster(pulumi.ComponentResource):
             rwx_fs = s.efs_file_system_id
 
         env = {"AWS_PROFILE": s.profile} if s.profile else None
-        kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(endpoint, ca).apply(
-                lambda a: exec_kubeconfig(
-                    name=f"eks_{s.region}_{s.name}", server=a[0], ca_data=a[1], command="aws",
-                    args=["eks", "get-token", "--cluster-name", s.name, "--region", s.region], env=env,
-                    install_hint="Install the AWS CLI v2: https://docs.aws.amazon.com/cli/",
-                )
-            )
+        kubeconfig = secret_kubeconfig(
+            [endpoint, ca],
+            lambda a: exec_kubeconfig(
+                name=f"eks_{s.region}_{s.name}", server=a[0], ca_data=a[1], command="aws",
+                args=["eks", "get-token", "--cluster-name", s.name, "--region", s.region], env=env,
+                install_hint="Install the AWS CLI v2: https://docs.aws.amazon.com/cli/",
+            ),
         )
         provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, opts=pulumi.ResourceOptions(parent=self))
         if s.create:
@@ -232,16 +233,16 @@ class EksCluster(pulumi.ComponentResource):
         return pulumi.InvokeOutputOptions(parent=self, provider=self._aws)
 
     def _role(self, suffix: str, trust: pulumi.Input[str], policies: list[str]) -> iam.Role:
-        role = iam.Role(f"{self._name}-{suffix}", assume_role_policy=trust, opts=self._opts())
+        role = iam.Role(f"{self._prefix}-{suffix}", assume_role_policy=trust, opts=self._opts())
         for policy in policies:
-            iam.RolePolicyAttachment(f"{self._name}-{suffix}-{policy.rsplit('/', 1)[-1]}", role=role.name,
+            iam.RolePolicyAttachment(f"{self._prefix}-{suffix}-{policy.rsplit('/', 1)[-1]}", role=role.name,
                                      policy_arn=_MANAGED + policy, opts=self._opts())
         return role
 
     # -- creation -------------------------------------------------------------------------
 
     def _network(self) -> tuple[pulumi.Input[str], list[pulumi.Input[str]], pulumi.Input[str]]:
-        s, n = self._s, self._name
+        s, n = self._settings, self._prefix
         if s.vpc_id:
             vpc_cidr = ec2.get_vpc_output(id=s.vpc_id, opts=self._invoke()).cidr_block
             return s.vpc_id, list(s.private_subnet_ids), vpc_cidr
@@ -281,7 +282,7 @@ class EksCluster(pulumi.ComponentResource):
     def _create(self, bounds: NodeBounds, ready: list[pulumi.Resource]) -> tuple[
         pulumi.Output[str], pulumi.Output[str], pulumi.Output[str]
     ]:
-        s, n = self._s, self._name
+        s, n = self._settings, self._prefix
         vpc_id, subnets, vpc_cidr = self._network()
         cluster_role = self._role("cluster", _assume("eks.amazonaws.com"), ["AmazonEKSClusterPolicy"])
         cluster = eks.Cluster(
@@ -295,7 +296,7 @@ class EksCluster(pulumi.ComponentResource):
             access_config=eks.ClusterAccessConfigArgs(authentication_mode="API",
                                                       bootstrap_cluster_creator_admin_permissions=True),
             enabled_cluster_log_types=["api", "audit", "authenticator"],
-            opts=self._opts(protect=self._protect),
+            opts=self._opts(protect=self._keep),
         )
         issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
         oidc = iam.OpenIdConnectProvider(f"{n}-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"],
@@ -322,7 +323,7 @@ class EksCluster(pulumi.ComponentResource):
                 labels={POOL_LABEL: suffix},
                 tags={"k8s.io/cluster-autoscaler/enabled": "true", f"k8s.io/cluster-autoscaler/{s.name}": "owned"},
                 # The autoscaler owns the desired size; replaying the minimum on every `up` would fight it.
-                opts=self._opts(protect=self._protect, ignore_changes=["scalingConfig.desiredSize"]),
+                opts=self._opts(protect=self._keep, ignore_changes=["scalingConfig.desiredSize"]),
             )
 
         system = group("system", [s.system_machine_type], 1, 3)
@@ -346,7 +347,7 @@ class EksCluster(pulumi.ComponentResource):
         # EFS: encrypted, reachable on NFS (2049) from the VPC, one mount target per node subnet.
         fs = efs.FileSystem(f"{n}-shared", encrypted=True, performance_mode="generalPurpose", throughput_mode="elastic",
                             lifecycle_policies=[efs.FileSystemLifecyclePolicyArgs(transition_to_ia="AFTER_30_DAYS")],
-                            tags={"Name": f"{s.name}-shared"}, opts=self._opts(protect=self._protect))
+                            tags={"Name": f"{s.name}-shared"}, opts=self._opts(protect=self._keep))
         nfs = ec2.SecurityGroup(f"{n}-efs", vpc_id=vpc_id, description="NFS from the cluster VPC to EFS",
                                 ingress=[ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=2049, to_port=2049,
                                                                       cidr_blocks=[vpc_cidr])],
@@ -358,9 +359,9 @@ class EksCluster(pulumi.ComponentResource):
         return cluster.endpoint, ca, fs.id
 
     def _autoscaler(self, provider: k8s.Provider, ready: list[pulumi.Resource]) -> Release:
-        s = self._s
+        s = self._settings
         return Release(
-            f"{self._name}-cluster-autoscaler",
+            f"{self._prefix}-cluster-autoscaler",
             ReleaseArgs(
                 chart="cluster-autoscaler",
                 version=s.autoscaler_chart_version,
@@ -379,7 +380,7 @@ class EksCluster(pulumi.ComponentResource):
         )
 
     def _registry(self) -> Registry:
-        s, n = self._s, self._name
+        s, n = self._settings, self._prefix
         urls: list[pulumi.Output[str]] = []
         for app in APP_IMAGES:
             repo = ecr.Repository(
@@ -388,8 +389,8 @@ class EksCluster(pulumi.ComponentResource):
                 image_tag_mutability="MUTABLE",
                 image_scanning_configuration=ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
                 encryption_configurations=[ecr.RepositoryEncryptionConfigurationArgs(encryption_type="AES256")],
-                force_delete=not self._protect,
-                opts=self._opts(protect=self._protect),
+                force_delete=not self._keep,
+                opts=self._opts(protect=self._keep),
             )
             ecr.LifecyclePolicy(f"{n}-{app}", repository=repo.name, policy=_ECR_LIFECYCLE, opts=self._opts())
             urls.append(repo.repository_url)

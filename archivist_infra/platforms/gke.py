@@ -32,6 +32,7 @@ from .common import (
     parse_node_shape,
     parse_storage_classes,
     required_string,
+    secret_kubeconfig,
 )
 from .target import ClusterTarget, Registry
 
@@ -177,14 +178,13 @@ class GkeCluster(pulumi.ComponentResource):
             # The cluster reports its network as a path; Filestore wants the bare VPC name.
             network_name = found.network.apply(lambda n: (n or "default").rsplit("/", 1)[-1])
 
-        kubeconfig = pulumi.Output.secret(
-            pulumi.Output.all(endpoint, ca).apply(
-                lambda a: exec_kubeconfig(
-                    name=f"gke_{s.project}_{s.location}_{s.name}", server=f"https://{a[0]}", ca_data=a[1],
-                    command="gke-gcloud-auth-plugin", args=[],
-                    install_hint="Install gke-gcloud-auth-plugin: `gcloud components install gke-gcloud-auth-plugin`",
-                )
-            )
+        kubeconfig = secret_kubeconfig(
+            [endpoint, ca],
+            lambda a: exec_kubeconfig(
+                name=f"gke_{s.project}_{s.location}_{s.name}", server=f"https://{a[0]}", ca_data=a[1],
+                command="gke-gcloud-auth-plugin", args=[],
+                install_hint="Install gke-gcloud-auth-plugin: `gcloud components install gke-gcloud-auth-plugin`",
+            ),
         )
         provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig,
                                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(ready)))

@@ -41,6 +41,9 @@ def test_creates_network_cluster_nodes_irsa_addons_efs_ecr(monitor: RecordingMon
         workload = groups["arch-workload"].inputs["scalingConfig"]
         assert (workload["minSize"], workload["maxSize"]) == (3, 9)
         assert all(g.protect for g in groups.values())
+        # protection is chosen per resource, never inherited wholesale from the component
+        assert not any(r.protect for r in monitor.of_type("aws:iam/role:Role"))
+        assert not monitor.one("pulumi:providers:aws").protect
 
         oidc = monitor.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").inputs
         assert oidc["clientIdLists"] == ["sts.amazonaws.com"] and oidc["url"].startswith("https://oidc.eks.")
