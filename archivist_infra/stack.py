@@ -8,7 +8,9 @@ from dataclasses import dataclass
 import pulumi
 
 from .capacity import Capacity
+from .config.security import SecuritySettings
 from .config.settings import Settings
+from .demands_from_settings import workload_demands
 from .images import deploy_images
 from .platforms import platform_module
 from .sizing import stack_capacity
@@ -19,7 +21,9 @@ from .tiers.ingress import ExternalAccess, Route
 from .tiers.kafka import KafkaBroker, cluster_id
 from .tiers.namespace import ArchivistNamespace
 from .tiers.neo4j import Neo4jStore
+from .tiers.network_policies import NetworkPolicies
 from .tiers.qdrant import QdrantStore
+from .tiers.quotas import NamespaceQuotas
 from .tiers.redis import RedisCache
 from .tiers.secrets import AppSecrets
 from .tiers.shared_data import SharedData
@@ -82,6 +86,12 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
     namespace = ArchivistNamespace("archivist", namespace=settings.namespace, target=target, protect=settings.protect)
     ctx = TierContext(namespace=namespace.name, target=target, protect=settings.protect,
                       spread_across_nodes=settings.spread_across_nodes)
+    # Isolation and the resource ceiling need only the namespace, so they go in alongside the stores.
+    security = settings.security or SecuritySettings()
+    if security.network_policy.enabled:
+        NetworkPolicies("network-policies", ctx, settings)
+    if security.quota.enabled:
+        NamespaceQuotas("quotas", ctx, workload_demands(settings))
 
     def rwo(explicit: str | None) -> str | None:
         return explicit or target.storage.read_write_once

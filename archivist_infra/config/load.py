@@ -16,6 +16,7 @@ from ..platforms import PLATFORMS, platform_module
 from .problems import Problems
 from .quantity import parse_quantity
 from .reader import ConfigReader
+from .security import parse_security
 from .settings import (
     AppSettings,
     Autoscaling,
@@ -37,7 +38,7 @@ NAMESPACE = "archivist"
 TOP_LEVEL_KEYS = (
     "platform", "namespace", "protect", "spreadAcrossNodes", "cluster", "images",
     "neo4j", "kafka", "qdrant", "redis", "worker", "search", "graph", "sharedData",
-    "ingress", "geminiApiKey", "neo4jPassword",
+    "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota",
 )
 SECRET_KEYS = ("geminiApiKey", "neo4jPassword")
 
@@ -103,6 +104,7 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
         graph=apps["graph"],
         shared_data=_shared_data(root.section("sharedData")),
         ingress=_ingress(root.section("ingress")),
+        security=parse_security(root),
     )
 
     if "geminiApiKey" not in secrets_present:

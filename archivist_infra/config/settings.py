@@ -143,6 +143,7 @@ class Settings:
     graph: AppSettings
     shared_data: SharedDataSettings
     ingress: IngressSettings
+    security: Any = None  # config.security.SecuritySettings; defaulted so older constructors keep working
 
     @property
     def apps(self) -> tuple[AppSettings, AppSettings, AppSettings]:

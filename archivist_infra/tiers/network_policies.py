@@ -1,0 +1,181 @@
+"""NetworkPolicies: default deny, DNS, and exactly the connections Archivist makes.
+
+The flows are data (`flow_table`), computed from the settings alone, and the policies are
+generated from them: one policy per destination (who may call it) and one per source
+(whom it may call). A connection needs both sides, so a typo on either side fails closed.
+Tests evaluate the rendered policies against the same table, not against this code.
+
+Kubelet probes come from the node and are not subject to these policies in the common
+CNIs (Calico, Cilium, GKE Dataplane V2), so no rule is needed for health checks.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from ..config.security import DEFAULT_INGRESS_NAMESPACES, NetworkPolicySettings
+from ..config.settings import Settings
+from .context import TierContext
+from .kafka import CLIENT_PORT as KAFKA_PORT
+from .kafka import CONTROLLER_PORT as KAFKA_CONTROLLER_PORT
+from .neo4j import BOLT_PORT
+from .qdrant import GRPC_PORT as QDRANT_GRPC_PORT
+from .qdrant import HTTP_PORT as QDRANT_HTTP_PORT
+from .qdrant import P2P_PORT as QDRANT_P2P_PORT
+from .redis import PORT as REDIS_PORT
+
+# Pseudo-workloads: endpoints outside the namespace.
+DNS = "@kube-dns"
+INTERNET = "@internet"
+INGRESS_CONTROLLER = "@ingress-controller"
+
+WORKER, SEARCH, GRAPH = "archivist-worker", "archivist-search", "archivist-graph"
+NEO4J, KAFKA, QDRANT, REDIS = "neo4j", "kafka", "qdrant", "redis"
+WORKLOADS = (NEO4J, KAFKA, QDRANT, REDIS, WORKER, SEARCH, GRAPH)
+
+# Public internet only: private ranges would reach other tenants' services, and the cloud
+# metadata endpoint hands out the node's credentials.
+PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.169.254/32")
+HTTPS = 443
+DNS_PORT = 53
+
+
+@dataclass(frozen=True, order=True)
+class Flow:
+    source: str  # a workload name (pod label app.kubernetes.io/name) or a pseudo-workload
+    destination: str
+    port: int
+    protocol: str = "TCP"
+
+
+def _network_settings(settings: Settings) -> NetworkPolicySettings:
+    security = getattr(settings, "security", None)
+    return security.network_policy if security is not None else NetworkPolicySettings()
+
+
+def ingress_namespaces(settings: Settings) -> tuple[str, ...]:
+    """Namespaces whose pods may call the public services: the configured list plus the Gateway's own."""
+    names = list(_network_settings(settings).ingress_controller_namespaces or ())
+    gateway_ns = settings.ingress.gateway_namespace
+    if settings.ingress.mode == "gateway" and gateway_ns and gateway_ns not in names:
+        names.append(gateway_ns)
+    return tuple(names)
+
+
+def flow_table(settings: Settings) -> tuple[Flow, ...]:
+    """Every connection the stack needs (besides DNS, which every pod gets), sorted."""
+    flows: set[Flow] = set()
+
+    def allow(src: str, dst: str, *ports: int) -> None:
+        flows.update(Flow(src, dst, p) for p in ports)
+
+    allow(WORKER, NEO4J, BOLT_PORT)
+    allow(WORKER, QDRANT, QDRANT_HTTP_PORT, QDRANT_GRPC_PORT)
+    allow(WORKER, REDIS, REDIS_PORT)
+    allow(WORKER, KAFKA, KAFKA_PORT)
+    allow(SEARCH, REDIS, REDIS_PORT)
+    allow(GRAPH, NEO4J, BOLT_PORT)
+    allow(GRAPH, KAFKA, KAFKA_PORT)
+    allow(GRAPH, REDIS, REDIS_PORT)
+    allow(GRAPH, QDRANT, QDRANT_HTTP_PORT)
+    # Gemini is the only internet service the apps call; Neo4j fetches its plugins at start.
+    for app in (WORKER, SEARCH, GRAPH):
+        allow(app, INTERNET, HTTPS)
+    if settings.neo4j.plugins:
+        allow(NEO4J, INTERNET, HTTPS)
+    # Brokers replicate on the client listener and vote on the controller listener. With one
+    # broker this is the pod talking to itself, which is harmless to allow.
+    allow(KAFKA, KAFKA, KAFKA_PORT, KAFKA_CONTROLLER_PORT)
+    if settings.qdrant.distributed:
+        # Raft consensus on p2p; shard transfers and cluster status through the REST API.
+        allow(QDRANT, QDRANT, QDRANT_P2P_PORT, QDRANT_HTTP_PORT)
+    # Only the services that get routes are reachable from the controllers, and only when exposed.
+    if settings.ingress.mode != "none" and ingress_namespaces(settings):
+        for app in settings.apps:
+            if app.port is not None:
+                allow(INGRESS_CONTROLLER, f"archivist-{app.name}", app.port)
+    return tuple(sorted(flows))
+
+
+def _ports(flows: list[Flow]) -> list[dict[str, object]]:
+    return [{"protocol": f.protocol, "port": f.port} for f in sorted(flows)]
+
+
+def _pods(app: str) -> dict[str, object]:
+    return {"podSelector": {"matchLabels": TierContext.selector(app)}}
+
+
+def _peer(endpoint: str, settings: Settings) -> dict[str, object]:
+    if endpoint == INTERNET:
+        return {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}
+    if endpoint == INGRESS_CONTROLLER:
+        return {"namespaceSelector": {"matchExpressions": [
+            {"key": "kubernetes.io/metadata.name", "operator": "In", "values": list(ingress_namespaces(settings))},
+        ]}}
+    return _pods(endpoint)
+
+
+def policy_specs(settings: Settings) -> dict[str, dict[str, object]]:
+    """Policy name -> NetworkPolicy spec, for every policy the stack creates."""
+    specs: dict[str, dict[str, object]] = {
+        # Selecting every pod with no rules: nothing in or out unless a policy below allows it.
+        "default-deny-all": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+        "allow-dns-egress": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [{
+                "to": [{
+                    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                }],
+                "ports": [{"protocol": proto, "port": DNS_PORT} for proto in ("UDP", "TCP")],
+            }],
+        },
+    }
+    by_destination: dict[str, dict[str, list[Flow]]] = defaultdict(lambda: defaultdict(list))
+    by_source: dict[str, dict[str, list[Flow]]] = defaultdict(lambda: defaultdict(list))
+    for flow in flow_table(settings):
+        if flow.destination in WORKLOADS:
+            by_destination[flow.destination][flow.source].append(flow)
+        if flow.source in WORKLOADS:
+            by_source[flow.source][flow.destination].append(flow)
+    for app, sources in sorted(by_destination.items()):
+        specs[f"{app}-ingress"] = {
+            **_pods(app),
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [_peer(src, settings)], "ports": _ports(flows)} for src, flows in sorted(sources.items())],
+        }
+    for app, destinations in sorted(by_source.items()):
+        specs[f"{app}-egress"] = {
+            **_pods(app),
+            "policyTypes": ["Egress"],
+            "egress": [{"to": [_peer(dst, settings)], "ports": _ports(flows)} for dst, flows in sorted(destinations.items())],
+        }
+    return specs
+
+
+class NetworkPolicies(pulumi.ComponentResource):
+    """Every NetworkPolicy of the namespace; depends on nothing but the namespace."""
+
+    def __init__(self, name: str, ctx: TierContext, settings: Settings,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("archivist:security:NetworkPolicies", name, None, opts)
+        labels = {"app.kubernetes.io/part-of": ctx.part_of, "app.kubernetes.io/managed-by": "pulumi",
+                  "app.kubernetes.io/component": "network-policy"}
+        self.policies = [
+            k8s.networking.v1.NetworkPolicy(
+                f"netpol-{policy}",
+                metadata={"name": policy, "namespace": ctx.namespace, "labels": labels},
+                spec=spec,
+                opts=ctx.opts(self),
+            )
+            for policy, spec in policy_specs(settings).items()
+        ]
+        self.register_outputs({"names": [p.metadata.name for p in self.policies]})
+
+
+__all__ = ["DEFAULT_INGRESS_NAMESPACES", "Flow", "NetworkPolicies", "flow_table", "policy_specs"]
