@@ -38,7 +38,8 @@ class LocalSettings:
 def parse(reader: ConfigReader) -> LocalSettings:
     context = reader.string("context", "", pattern=_CONTEXT, hint="a context name from `kubectl config get-contexts`") or None
     distribution = reader.choice("distribution", "other", DISTRIBUTIONS)
-    shape = parse_node_shape(reader, "", {}, "nodeCpu") or _DEFAULT_NODE
+    # Either figure may be given alone; the other keeps the laptop default.
+    shape = parse_node_shape(reader, "local", {"local": _DEFAULT_NODE}, "nodeCpu") or _DEFAULT_NODE
     settings = LocalSettings(context=context, distribution=distribution,
                              storage_classes=parse_storage_classes(reader), node_shape=shape)
     reader.reject_unknown()

@@ -51,3 +51,12 @@ def test_platform_module_rejects_unknown_names() -> None:
 
 def test_local_stack_imports_no_cloud_sdk() -> None:
     assert_only_sdk("local", None)
+
+
+def test_node_shape_defaults_per_figure() -> None:
+    from decimal import Decimal
+
+    from archivist_infra.config.quantity import GI
+
+    settings = local.parse(reader({"nodeMemory": "12Gi"}))
+    assert local.node_machine(settings) == (Decimal(4), 12 * GI)
