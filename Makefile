@@ -1,0 +1,45 @@
+# Developer entry points. Everything runs in .venv (the venv Pulumi.yaml names).
+#   make install            create .venv and install requirements-dev.txt (program, policy pack, tools)
+#   make test               the test command: .venv/bin/python -m pytest -q
+#   make render [STACK=dev] every Kubernetes object of a stack, to stdout (offline, mock engine)
+#   make graph [STACK=dev] [FORMAT=json|mermaid]
+#   make bench [REPEAT=5]   scripts/benchmark.py: render/graph against the SDK import floor
+#   make lint               ruff + mypy
+#   make checkov            scripts/checkov.sh, if present
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STACK  ?= dev
+FORMAT ?= json
+REPEAT ?= 5
+
+.DEFAULT_GOAL := help
+.PHONY: help install test render graph bench lint checkov
+
+help:
+	@sed -n 's/^#   make /make /p' $(MAKEFILE_LIST)
+
+install:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -r requirements-dev.txt
+
+test:
+	$(PY) -m pytest -q
+
+render:
+	@$(PY) -m archivist_infra render $(STACK)
+
+graph:
+	@$(PY) -m archivist_infra graph $(STACK) --format $(FORMAT)
+
+bench:
+	$(PY) scripts/benchmark.py --repeat $(REPEAT)
+
+lint:
+	$(PY) -m ruff check archivist_infra scripts
+	$(PY) -m mypy archivist_infra
+
+checkov:
+	@if [ -f scripts/checkov.sh ]; then bash scripts/checkov.sh; \
+	else echo "make checkov: scripts/checkov.sh is not in this checkout; nothing to run" >&2; fi
