@@ -1,0 +1,171 @@
+"""Reachability over the RENDERED NetworkPolicies, evaluated independently of the generator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from helpers import stack_settings
+from netpol_eval import (
+    INTERNET,
+    KUBE_DNS,
+    METADATA,
+    PRIVATE,
+    Endpoint,
+    allowed,
+    network_policies,
+    pod_in,
+    workload_pods,
+)
+
+from archivist_infra.tiers.network_policies import Flow, flow_table
+
+W, S, G = "archivist-worker", "archivist-search", "archivist-graph"
+COMMON = {
+    (W, "neo4j", 7687), (W, "qdrant", 6333), (W, "qdrant", 6334), (W, "redis", 6379), (W, "kafka", 9092),
+    (S, "redis", 6379),
+    (G, "neo4j", 7687), (G, "kafka", 9092), (G, "redis", 6379), (G, "qdrant", 6333),
+    (W, "@internet", 443), (S, "@internet", 443), (G, "@internet", 443),
+    ("kafka", "kafka", 9092), ("kafka", "kafka", 9093),
+}
+# The hand-written tables the generator must reproduce: dev has no plugins, one Qdrant
+# node and no ingress; prod downloads apoc, runs Qdrant distributed and has a Gateway.
+EXPECTED = {
+    "dev": COMMON,
+    "prod": COMMON | {
+        ("neo4j", "@internet", 443), ("qdrant", "qdrant", 6335), ("qdrant", "qdrant", 6333),
+        ("@ingress-controller", S, 8000), ("@ingress-controller", G, 8081),
+    },
+}
+# Every port any Archivist component listens on or calls, plus the worker's phantom 8080.
+PORTS = (53, 443, 6333, 6334, 6335, 6379, 7474, 7687, 8000, 8080, 8081, 9092, 9093, 9094)
+
+
+@pytest.fixture(scope="module", params=["dev", "prod"])
+def stack(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
+    objects = request.getfixturevalue(f"{request.param}_objects")
+    return request.param, objects
+
+
+def _endpoints(objects: list[dict[str, Any]]) -> dict[str, Endpoint]:
+    pods: dict[str, Endpoint] = dict(workload_pods(objects))
+    pods["@internet"] = INTERNET
+    pods["@ingress-controller"] = pod_in("gateway-system", "envoy", {"app": "envoy"})
+    return pods
+
+
+def test_flow_table_matches_hand_written(stack: tuple[str, list[dict[str, Any]]]) -> None:
+    name, _ = stack
+    got = {(f.source, f.destination, f.port) for f in flow_table(stack_settings(name))}
+    assert got == EXPECTED[name]
+    assert all(f.protocol == "TCP" for f in flow_table(stack_settings(name)))
+
+
+def test_every_flow_is_allowed(stack: tuple[str, list[dict[str, Any]]]) -> None:
+    name, objects = stack
+    policies, ends = network_policies(objects), _endpoints(objects)
+    refused = [f for f in EXPECTED[name] if not allowed(policies, ends[f[0]], ends[f[1]], f[2])]
+    assert refused == []
+
+
+def test_exactly_the_flow_table_is_allowed(stack: tuple[str, list[dict[str, Any]]]) -> None:
+    """The whole matrix: any (source, destination, port) not in the table is refused."""
+    name, objects = stack
+    policies, ends = network_policies(objects), _endpoints(objects)
+    got = {
+        (s, d, port)
+        for s, src in ends.items() for d, dst in ends.items() for port in PORTS
+        if not (s.startswith("@") and d.startswith("@"))  # traffic between outsiders is not ours
+        if allowed(policies, src, dst, port)
+    }
+    assert got == EXPECTED[name]
+
+
+def test_every_pod_resolves_names(stack: tuple[str, list[dict[str, Any]]]) -> None:
+    _, objects = stack
+    policies = network_policies(objects)
+    for pod in workload_pods(objects).values():
+        assert allowed(policies, pod, KUBE_DNS, 53, "UDP"), pod.name
+        assert allowed(policies, pod, KUBE_DNS, 53, "TCP"), pod.name
+        # DNS means kube-dns only: not a resolver elsewhere in kube-system or on the internet.
+        assert not allowed(policies, pod, pod_in("kube-system", "other-dns", {"k8s-app": "other"}), 53, "UDP")
+        assert not allowed(policies, pod, INTERNET, 53, "UDP")
+
+
+FORBIDDEN = [
+    (S, "neo4j", 7687), (S, "kafka", 9092), (W, G, 8081), (S, "qdrant", 6333),
+    ("redis", "neo4j", 7687), ("redis", "@internet", 443), ("redis", "kafka", 9092),
+    ("qdrant", "@internet", 443), ("kafka", "@internet", 443),
+]
+
+
+@pytest.mark.parametrize(("src", "dst", "port"), FORBIDDEN)
+def test_forbidden_paths(stack: tuple[str, list[dict[str, Any]]], src: str, dst: str, port: int) -> None:
+    _, objects = stack
+    ends = _endpoints(objects)
+    assert not allowed(network_policies(objects), ends[src], ends[dst], port)
+
+
+def test_neo4j_internet_only_with_plugins(dev_objects: list[dict[str, Any]], prod_objects: list[dict[str, Any]]) -> None:
+    for objects, expected in ((dev_objects, False), (prod_objects, True)):
+        pods = workload_pods(objects)
+        assert allowed(network_policies(objects), pods["neo4j"], INTERNET, 443) is expected
+
+
+def test_internet_egress_skips_private_ranges_and_metadata(prod_objects: list[dict[str, Any]]) -> None:
+    policies, pods = network_policies(prod_objects), workload_pods(prod_objects)
+    for app in (W, S, G, "neo4j"):
+        assert allowed(policies, pods[app], INTERNET, 443)
+        assert not allowed(policies, pods[app], METADATA, 443), app
+        assert not allowed(policies, pods[app], METADATA, 80), app
+        assert not allowed(policies, pods[app], PRIVATE, 443), app
+        assert not allowed(policies, pods[app], INTERNET, 80), app
+
+
+@pytest.mark.parametrize("namespace", ["default", "gateway-system", "kube-system", "traefik"])
+def test_nothing_outside_reaches_the_stores(stack: tuple[str, list[dict[str, Any]]], namespace: str) -> None:
+    _, objects = stack
+    policies, pods = network_policies(objects), workload_pods(objects)
+    # Even a pod that copies Archivist's labels in another namespace gets nowhere.
+    for labels in ({"app": "x"}, pods[W].labels):
+        outsider = pod_in(namespace, "outsider", labels)
+        for store, port in (("redis", 6379), ("neo4j", 7687), ("kafka", 9092), ("qdrant", 6333)):
+            assert not allowed(policies, outsider, pods[store], port), (namespace, store)
+
+
+def test_ingress_controller_reaches_only_public_services(prod_objects: list[dict[str, Any]]) -> None:
+    policies, pods = network_policies(prod_objects), workload_pods(prod_objects)
+    controller = pod_in("traefik", "traefik")
+    assert allowed(policies, controller, pods[S], 8000)
+    assert allowed(policies, controller, pods[G], 8081)
+    assert not allowed(policies, pod_in("default", "x"), pods[S], 8000)
+    assert not allowed(policies, controller, pods["neo4j"], 7474)
+
+
+def test_configured_controller_namespaces(run: Any) -> None:
+    from archivist_infra.offline.render import manifests
+
+    config = {
+        "images": {"worker": "r.example.com/w:1.0.0", "search": "r.example.com/s:1.0.0", "graph": "r.example.com/g:1.0.0"},
+        "ingress": {"mode": "ingress", "host": "a.example.com", "className": "nginx"},
+        "networkPolicy": {"ingressControllerNamespaces": ["edge"]},
+        "qdrant": {"autoscaling": {"minReplicas": 1, "maxReplicas": 1}},
+    }
+    objects = manifests(run(config))
+    policies, pods = network_policies(objects), workload_pods(objects)
+    assert allowed(policies, pod_in("edge", "nginx"), pods[S], 8000)
+    assert not allowed(policies, pod_in("kube-system", "nginx"), pods[S], 8000)
+
+
+def test_disabled_creates_no_policies(run: Any) -> None:
+    config = {
+        "images": {"worker": "r.example.com/w:1.0.0", "search": "r.example.com/s:1.0.0", "graph": "r.example.com/g:1.0.0"},
+        "networkPolicy": {"enabled": False}, "quota": {"enabled": False},
+    }
+    types = {r.type for r in run(config).resources}
+    assert "kubernetes:networking.k8s.io/v1:NetworkPolicy" not in types
+    assert "kubernetes:core/v1:ResourceQuota" not in types
+
+
+def test_flow_is_typed() -> None:
+    assert Flow("a", "b", 1).protocol == "TCP"
