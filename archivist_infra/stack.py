@@ -71,8 +71,12 @@ class ArchivistStack:
             "ingressUrl": self.external.url if self.external else None,
             "portForward": forwards,
             "capacity": self.capacity.as_output(),
-            **({"kubeconfig": pulumi.Output.secret(self.kubeconfig)} if self.kubeconfig is not None else {}),
+            **({"kubeconfig": _secret(self.kubeconfig)} if self.kubeconfig is not None else {}),
         }
+
+
+def _secret(value: pulumi.Output[str]) -> pulumi.Output[str]:
+    return pulumi.Output.secret(value)
 
 
 def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:

@@ -60,7 +60,7 @@ def test_every_problem_is_reported_at_once_with_its_key() -> None:
 
 def test_missing_or_plain_text_secrets_are_refused_with_the_fix() -> None:
     assert "pulumi config set --secret archivist:geminiApiKey" in problems({}, secrets=set())["archivist:geminiApiKey"]
-    found = problems({"neo4jPassword": "hunter2hunter2"}, secrets={"geminiApiKey"})
+    found = problems({"neo4jPassword": "plain-text-example"}, secrets={"geminiApiKey"})
     assert "plain text" in found["archivist:neo4jPassword"]
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from .. import versions
 from ..images import parse_images
@@ -21,6 +21,7 @@ from .settings import (
     AppSettings,
     Autoscaling,
     HealthCheck,
+    IngressMode,
     IngressSettings,
     KafkaSettings,
     Neo4jSettings,
@@ -308,7 +309,7 @@ def _shared_data(reader: ConfigReader) -> SharedDataSettings:
 
 
 def _ingress(reader: ConfigReader) -> IngressSettings:
-    mode = reader.choice("mode", "none", ("none", "ingress", "gateway"))
+    mode = cast(IngressMode, reader.choice("mode", "none", ("none", "ingress", "gateway")))
     settings = IngressSettings(
         mode=mode,
         host=reader.hostname("host"),

@@ -85,7 +85,7 @@ class ConfigReader:
                 self.key(name), f"{_show(value)} is not one of {', '.join(repr(c) for c in choices)}"
             )
             return default
-        return value  # type: ignore[no-any-return]
+        return value
 
     def boolean(self, name: str, default: bool) -> bool:
         value = self.raw(name)

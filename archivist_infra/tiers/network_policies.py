@@ -23,6 +23,7 @@ from .context import TierContext
 from .kafka import CLIENT_PORT as KAFKA_PORT
 from .kafka import CONTROLLER_PORT as KAFKA_CONTROLLER_PORT
 from .neo4j import BOLT_PORT
+from .pods import Spec
 from .qdrant import GRPC_PORT as QDRANT_GRPC_PORT
 from .qdrant import HTTP_PORT as QDRANT_HTTP_PORT
 from .qdrant import P2P_PORT as QDRANT_P2P_PORT
@@ -95,21 +96,21 @@ def flow_table(settings: Settings) -> tuple[Flow, ...]:
         allow(QDRANT, QDRANT, QDRANT_P2P_PORT, QDRANT_HTTP_PORT)
     # Only the services that get routes are reachable from the controllers, and only when exposed.
     if settings.ingress.mode != "none" and ingress_namespaces(settings):
-        for app in settings.apps:
-            if app.port is not None:
-                allow(INGRESS_CONTROLLER, f"archivist-{app.name}", app.port)
+        for exposed in settings.apps:
+            if exposed.port is not None:
+                allow(INGRESS_CONTROLLER, f"archivist-{exposed.name}", exposed.port)
     return tuple(sorted(flows))
 
 
-def _ports(flows: list[Flow]) -> list[dict[str, object]]:
+def _ports(flows: list[Flow]) -> list[Spec]:
     return [{"protocol": f.protocol, "port": f.port} for f in sorted(flows)]
 
 
-def _pods(app: str) -> dict[str, object]:
+def _pods(app: str) -> Spec:
     return {"podSelector": {"matchLabels": TierContext.selector(app)}}
 
 
-def _peer(endpoint: str, settings: Settings) -> dict[str, object]:
+def _peer(endpoint: str, settings: Settings) -> Spec:
     if endpoint == INTERNET:
         return {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}
     if endpoint == INGRESS_CONTROLLER:
@@ -119,9 +120,9 @@ def _peer(endpoint: str, settings: Settings) -> dict[str, object]:
     return _pods(endpoint)
 
 
-def policy_specs(settings: Settings) -> dict[str, dict[str, object]]:
+def policy_specs(settings: Settings) -> dict[str, Spec]:
     """Policy name -> NetworkPolicy spec, for every policy the stack creates."""
-    specs: dict[str, dict[str, object]] = {
+    specs: dict[str, Spec] = {
         # Selecting every pod with no rules: nothing in or out unless a policy below allows it.
         "default-deny-all": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
         "allow-dns-egress": {

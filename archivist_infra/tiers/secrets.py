@@ -42,13 +42,14 @@ class AppSecrets(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, protect=ctx.protect),
             )
             neo4j_password = generated.result
-        password = pulumi.Output.secret(neo4j_password)
+        password: pulumi.Output[str] = pulumi.Output.secret(neo4j_password)
+        gemini: pulumi.Output[str] = pulumi.Output.secret(gemini_api_key)
         secret = k8s.core.v1.Secret(
             f"{name}-secret",
             metadata={"name": "archivist-secrets", "namespace": ctx.namespace, "labels": ctx.labels("archivist", "secrets")},
             type="Opaque",
             string_data={
-                GEMINI_KEY: pulumi.Output.secret(gemini_api_key),
+                GEMINI_KEY: gemini,
                 NEO4J_PASSWORD_KEY: password,
                 # The Neo4j image wants "neo4j/<password>"; the original passed the bare password and Neo4j refused to start.
                 NEO4J_AUTH_KEY: pulumi.Output.concat("neo4j/", password),

@@ -7,6 +7,7 @@ import pulumi_kubernetes as k8s
 
 from ..config.settings import SharedDataSettings
 from .context import TierContext
+from .pods import Spec
 
 
 class SharedData(pulumi.ComponentResource):
@@ -15,7 +16,7 @@ class SharedData(pulumi.ComponentResource):
     def __init__(self, name: str, ctx: TierContext, settings: SharedDataSettings, *, storage_class: str | None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:storage:SharedData", name, None, opts)
-        spec: dict[str, object] = {
+        spec: Spec = {
             "access_modes": [settings.access_mode],
             "resources": {"requests": {"storage": settings.size}},
         }

@@ -49,8 +49,8 @@ class StoreWorkload:
     def __init__(self, parent: pulumi.Resource, ctx: TierContext, spec: StoreSpec) -> None:
         labels = ctx.labels(spec.app, "store")
         selector = ctx.selector(spec.app)
-        ports = [{"name": n, "port": p, "target_port": p} for n, p in spec.ports.items()]
-        client_ports = [p for p in ports if spec.client_ports is None or p["name"] in spec.client_ports]
+        ports: list[Spec] = [{"name": n, "port": p, "target_port": p} for n, p in spec.ports.items()]
+        client_ports: list[Spec] = [p for p in ports if spec.client_ports is None or p["name"] in spec.client_ports]
 
         # Peers and the StatefulSet's stable pod names (<app>-0.<app>-headless) need a headless Service.
         self.headless = k8s.core.v1.Service(
