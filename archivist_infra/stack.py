@@ -17,6 +17,7 @@ from .sizing import stack_capacity
 from .tiers.app_config import AppConfig, StoreEndpoints
 from .tiers.archivist_apps import ArchivistApps, deploy_apps
 from .tiers.context import TierContext
+from .tiers.data_guard import data_guard
 from .tiers.ingress import ExternalAccess, Route
 from .tiers.kafka import KafkaBroker, cluster_id
 from .tiers.namespace import ArchivistNamespace
@@ -87,8 +88,10 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
         "cluster", settings.cluster, node_bounds=capacity.nodes, protect=settings.protect
     )
     images = deploy_images(settings.images, target.registry, platform_name=settings.platform)
-    namespace = ArchivistNamespace("archivist", namespace=settings.namespace, target=target, protect=settings.protect)
-    ctx = TierContext(namespace=namespace.name, target=target, protect=settings.protect,
+    guard = data_guard(allow_data_loss=settings.allow_data_loss)
+    namespace = ArchivistNamespace("archivist", namespace=settings.namespace, target=target, protect=settings.protect,
+                                   data_hooks=guard)
+    ctx = TierContext(namespace=namespace.name, target=target, protect=settings.protect, data_hooks=guard,
                       spread_across_nodes=settings.spread_across_nodes)
     # Isolation and the resource ceiling need only the namespace, so they go in alongside the stores.
     security = settings.security or SecuritySettings()

@@ -37,7 +37,7 @@ NAMESPACE = "archivist"
 
 # Top-level keys this program reads; anything else under `archivist:` is a typo.
 TOP_LEVEL_KEYS = (
-    "platform", "namespace", "protect", "spreadAcrossNodes", "cluster", "images",
+    "platform", "namespace", "protect", "allowDataLoss", "spreadAcrossNodes", "cluster", "images",
     "neo4j", "kafka", "qdrant", "redis", "worker", "search", "graph", "sharedData",
     "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota",
 )
@@ -81,6 +81,7 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
     platform = root.choice("platform", "local", PLATFORMS)
     namespace = root.dns_label("namespace", "archivist")
     protect = root.boolean("protect", False)
+    allow_data_loss = root.boolean("allowDataLoss", False)
     spread = root.boolean("spreadAcrossNodes", False)
 
     cluster = platform_module(platform).parse(root.section("cluster"))
@@ -93,6 +94,7 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
         platform=platform,
         namespace=namespace,
         protect=protect,
+        allow_data_loss=allow_data_loss,
         spread_across_nodes=spread,
         images=images,
         cluster=cluster,

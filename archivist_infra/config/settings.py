@@ -131,6 +131,7 @@ class Settings:
     platform: str
     namespace: str
     protect: bool  # production: Pulumi refuses to delete data-bearing resources
+    allow_data_loss: bool  # lifts the before-delete guard on stores, the shared claim, the namespace
     spread_across_nodes: bool
     images: Any  # images.ImageSettings (kept loose so config imports no component code)
     cluster: Any  # the platform module's settings

@@ -32,6 +32,7 @@ class Recorded:
     inputs: dict[str, Any]  # secret values still wrapped (see `is_secret_value`)
     delete_before_replace: bool = False
     ignore_changes: list[str] = field(default_factory=list)
+    before_delete_hooks: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -97,6 +98,7 @@ class RecordingMonitor(MockMonitor):
             inputs=rpc.deserialize_properties(request.object, keep_unknowns=True),
             delete_before_replace=bool(request.deleteBeforeReplace),
             ignore_changes=list(request.ignoreChanges),
+            before_delete_hooks=list(request.hooks.before_delete),
         ))
         return response
 

@@ -16,6 +16,7 @@ class TierContext:
     target: ClusterTarget
     protect: bool  # production: data-bearing resources cannot be deleted by accident
     spread_across_nodes: bool
+    data_hooks: pulumi.ResourceHookBinding | None = None  # see data_guard.py
     part_of: str = "archivist"
 
     def opts(self, parent: pulumi.Resource, *, data: bool = False, **kwargs: Any) -> pulumi.ResourceOptions:
@@ -23,6 +24,8 @@ class TierContext:
         extra: dict[str, Any] = dict(kwargs)
         if data and self.protect:
             extra["protect"] = True
+        if data and self.data_hooks is not None:
+            extra["hooks"] = self.data_hooks
         return self.target.options(parent=parent, **extra)
 
     def labels(self, app: str, component: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ class ArchivistNamespace(pulumi.ComponentResource):
     name: pulumi.Output[str]
 
     def __init__(self, name: str, *, namespace: str, target: ClusterTarget, protect: bool,
+                 data_hooks: pulumi.ResourceHookBinding | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:namespace:ArchivistNamespace", name, None, opts)
         ns = k8s.core.v1.Namespace(
@@ -24,7 +25,7 @@ class ArchivistNamespace(pulumi.ComponentResource):
                 "labels": {**_PSS, **_PSS_VERSION, "app.kubernetes.io/part-of": "archivist"},
             },
             # Deleting the namespace deletes every claim in it: in production, Pulumi refuses to.
-            opts=target.options(parent=self, protect=protect, depends_on=list(target.ready)),
+            opts=target.options(parent=self, protect=protect, depends_on=list(target.ready), hooks=data_hooks),
         )
         self.resource = ns
         self.name = ns.metadata.name
