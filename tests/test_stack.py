@@ -98,6 +98,8 @@ def test_every_pod_runs_restricted(dev_objects: list, prod_objects: list) -> Non
             assert c["image"].rsplit(":", 1)[-1] != "latest" and c["imagePullPolicy"] == "IfNotPresent"
         for c in spec["containers"]:
             assert "livenessProbe" in c and "readinessProbe" in c, (obj["metadata"]["name"], c["name"])
+            # Only Neo4j's entrypoint needs to write into its image (it edits its conf dir in place).
+            assert c["securityContext"]["readOnlyRootFilesystem"] is (c["name"] != "neo4j"), c["name"]
 
 
 def test_namespace_enforces_pod_security_restricted(dev_objects: list) -> None:

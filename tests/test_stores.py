@@ -117,3 +117,13 @@ def test_store_images_are_pinned_and_overridable() -> None:
     for name in ("kafka", "qdrant", "redis"):
         image = container(find(objects, "StatefulSet", name))["image"]
         assert ":" in image and not image.endswith(":latest")
+
+
+def test_kafka_runs_with_a_read_only_root_and_writable_scratch(dev_objects: list) -> None:
+    sts = find(dev_objects, "StatefulSet", "kafka")
+    c = container(sts)
+    assert c["securityContext"]["readOnlyRootFilesystem"] is True
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    assert {"/opt/kafka/config", "/opt/kafka/logs", "/tmp"} <= set(mounts)
+    scratch = {v["name"] for v in pod_spec(sts)["volumes"] if "emptyDir" in v}
+    assert {mounts["/opt/kafka/config"], mounts["/opt/kafka/logs"], mounts["/tmp"]} <= scratch

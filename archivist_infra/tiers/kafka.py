@@ -94,8 +94,9 @@ class KafkaBroker(pulumi.ComponentResource):
             command=start_command(namespace_name),
             replicas=n,
             parallel=True,  # controllers need a quorum to become ready: start them together
-            # The image's launcher writes server.properties from the environment at start.
-            read_only_root=False,
+            # The launcher regenerates /opt/kafka/config from /etc/kafka/docker at every start and the JVM
+            # writes its GC log under /opt/kafka/logs: scratch volumes there keep the root read-only.
+            scratch={"config": "/opt/kafka/config", "logs": "/opt/kafka/logs", "tmp": "/tmp"},
             client_ports=("client",),
             grace_seconds=120,
         ))
