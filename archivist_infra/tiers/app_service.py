@@ -17,6 +17,7 @@ from ..config.settings import AppSettings
 from ..endpoint import Endpoint, service_host
 from .autoscaling import autoscaler
 from .context import TierContext
+from .disruption import disruption_budget
 from .pods import Spec, container_security, pod_security, probes, resources, spread
 
 
@@ -108,15 +109,5 @@ class AppService(pulumi.ComponentResource):
 
         self.hpa = autoscaler(self, ctx, app, s.autoscaling,
                               target=("apps/v1", "Deployment", self.deployment.metadata.name))
-        self.pdb = k8s.policy.v1.PodDisruptionBudget(
-            f"{app}-pdb",
-            metadata={"name": app, "namespace": ctx.namespace, "labels": labels},
-            spec={
-                "max_unavailable": 1,
-                "selector": {"match_labels": selector},
-                # A crash-looping pod must never hold a node drain hostage.
-                "unhealthy_pod_eviction_policy": "AlwaysAllow",
-            },
-            opts=ctx.opts(self),
-        )
+        self.pdb = disruption_budget(self, ctx, app, labels)
         self.register_outputs({"url": self.endpoint.url if self.endpoint else None})

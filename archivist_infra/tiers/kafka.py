@@ -6,11 +6,11 @@ import base64
 import uuid
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from ..config.settings import HealthCheck, KafkaSettings
 from ..endpoint import Endpoint, service_host
 from .context import TierContext
+from .disruption import disruption_budget
 from .pods import probes
 from .statefulset import StoreSpec, StoreWorkload
 
@@ -102,13 +102,7 @@ class KafkaBroker(pulumi.ComponentResource):
         ))
         self.workload = workload
         if n > 1:
-            k8s.policy.v1.PodDisruptionBudget(
-                "kafka-pdb",
-                metadata={"name": "kafka", "namespace": ctx.namespace, "labels": ctx.labels("kafka", "store")},
-                # Losing more than one voter at a time can cost the quorum.
-                spec={"max_unavailable": 1, "selector": {"match_labels": ctx.selector("kafka")},
-                      "unhealthy_pod_eviction_policy": "AlwaysAllow"},
-                opts=ctx.opts(self),
-            )
+            # Losing more than one voter at a time can cost the quorum.
+            disruption_budget(self, ctx, "kafka", ctx.labels("kafka", "store"))
         self.bootstrap = Endpoint(service_host(workload.service.metadata.name, ctx.namespace), CLIENT_PORT, "kafka")
         self.register_outputs({"bootstrap": self.bootstrap.address})

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from ..config.settings import HealthCheck, QdrantSettings
 from ..endpoint import Endpoint, service_host
 from .autoscaling import autoscaler
 from .context import TierContext
+from .disruption import disruption_budget
 from .pods import probes
 from .statefulset import StoreSpec, StoreWorkload
 
@@ -72,13 +72,7 @@ class QdrantStore(pulumi.ComponentResource):
             autoscaler(self, ctx, "qdrant", settings.autoscaling,
                        target=("apps/v1", "StatefulSet", workload.statefulset.metadata.name))
         if settings.autoscaling.max_replicas > 1:
-            k8s.policy.v1.PodDisruptionBudget(
-                "qdrant-pdb",
-                metadata={"name": "qdrant", "namespace": ctx.namespace, "labels": ctx.labels("qdrant", "store")},
-                spec={"max_unavailable": 1, "selector": {"match_labels": ctx.selector("qdrant")},
-                      "unhealthy_pod_eviction_policy": "AlwaysAllow"},
-                opts=ctx.opts(self),
-            )
+            disruption_budget(self, ctx, "qdrant", ctx.labels("qdrant", "store"))
         host = service_host(workload.service.metadata.name, ctx.namespace)
         self.endpoint = Endpoint(host, HTTP_PORT, "http")
         self.grpc = Endpoint(host, GRPC_PORT, "http")
