@@ -221,3 +221,19 @@ def test_cli_render_and_graph(tmp_path: Any) -> None:
     assert result.returncode == 0
     assert {"type", "name", "parent", "dependsOn", "provider", "protect"} == set(
         json.loads(result.stdout)["resources"][0])
+
+
+def test_render_and_graph_are_byte_stable_across_runs(dev_run: Any) -> None:
+    from archivist_infra.__main__ import run_stack
+    from archivist_infra.offline.render import manifests, to_yaml
+
+    again = run_stack("dev")
+    assert to_yaml(manifests(again)) == to_yaml(manifests(dev_run))
+    assert json.dumps(graph(again)) == json.dumps(graph(dev_run))
+
+
+@pytest.mark.parametrize("stack", ["dev_run", "prod_run"])
+def test_logical_names_are_unique_so_graph_references_are_unambiguous(stack: str,
+                                                                      request: pytest.FixtureRequest) -> None:
+    names = [r.name for r in request.getfixturevalue(stack).resources]
+    assert len(names) == len(set(names))

@@ -11,7 +11,8 @@ from .engine import Run
 def graph(run: Run) -> dict[str, Any]:
     names = {r.urn: r.name for r in run.resources}
     resources = []
-    for r in run.resources:
+    # Logical names are unique in a stack; sorting by them makes the output stable across runs.
+    for r in sorted(run.resources, key=lambda res: res.name):
         parent = names.get(r.parent_urn) if r.parent_urn else None
         resources.append({
             "type": r.type,

@@ -55,9 +55,12 @@ def is_kubernetes_object(resource: Recorded) -> bool:
 
 def manifests(run: Run) -> list[dict[str, Any]]:
     objects = [_clean(r.inputs) for r in run.resources if is_kubernetes_object(r)]
-    ordered = sorted(enumerate(objects), key=lambda io: (_rank(io[1]["kind"]), io[0]))
+    # Registration order is asynchronous; sort by kind, then namespace and name, so the same
+    # stack always renders byte for byte the same (diffs in pull requests show real changes only).
+    ordered = sorted(objects, key=lambda o: (_rank(o["kind"]), o["kind"], o["metadata"].get("namespace", ""),
+                                             o["metadata"]["name"]))
     out = []
-    for _, obj in ordered:
+    for obj in ordered:
         head = {"apiVersion": obj["apiVersion"], "kind": obj["kind"]}
         out.append({**head, **{k: v for k, v in obj.items() if k not in head}})
     return out
