@@ -15,6 +15,8 @@ EXAMPLES = sorted((ROOT / "examples" / "stacks").glob("*.yaml"))
 @pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
 def test_example_stack_renders_valid_objects(path) -> None:  # type: ignore[no-untyped-def]
     run = run_stack(path.stem, path)
+    names = [r.name for r in run.resources]
+    assert len(names) == len(set(names)), "logical names must be unique for the graph's references"
     objects = manifests(run)
     assert len(objects) >= 30
     for obj in objects:

@@ -233,7 +233,7 @@ class EksCluster(pulumi.ComponentResource):
         return pulumi.InvokeOutputOptions(parent=self, provider=self._aws)
 
     def _role(self, suffix: str, trust: pulumi.Input[str], policies: list[str]) -> iam.Role:
-        role = iam.Role(f"{self._prefix}-{suffix}", assume_role_policy=trust, opts=self._opts())
+        role = iam.Role(f"{self._prefix}-{suffix}-role", assume_role_policy=trust, opts=self._opts())
         for policy in policies:
             iam.RolePolicyAttachment(f"{self._prefix}-{suffix}-{policy.rsplit('/', 1)[-1]}", role=role.name,
                                      policy_arn=_MANAGED + policy, opts=self._opts())
@@ -263,10 +263,10 @@ class EksCluster(pulumi.ComponentResource):
                              map_public_ip_on_launch=True,
                              tags={"Name": f"{s.name}-public-{i}", "kubernetes.io/role/elb": "1", **cluster_tag},
                              opts=self._opts())
-            ec2.RouteTableAssociation(f"{n}-public-{i}", subnet_id=pub.id, route_table_id=public_rt.id, opts=self._opts())
+            ec2.RouteTableAssociation(f"{n}-public-{i}-rta", subnet_id=pub.id, route_table_id=public_rt.id, opts=self._opts())
             if nat is None:
                 # One NAT gateway: a zone outage cuts egress for the others, but three cost three times as much.
-                eip = ec2.Eip(f"{n}-nat", domain="vpc", opts=self._opts())
+                eip = ec2.Eip(f"{n}-nat-eip", domain="vpc", opts=self._opts())
                 nat = ec2.NatGateway(f"{n}-nat", subnet_id=pub.id, allocation_id=eip.id, opts=self._opts())
                 private_rt = ec2.RouteTable(f"{n}-private", vpc_id=vpc.id,
                                             routes=[ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)],
@@ -274,7 +274,7 @@ class EksCluster(pulumi.ComponentResource):
             priv = ec2.Subnet(f"{n}-private-{i}", vpc_id=vpc.id, availability_zone=zone, cidr_block=str(blocks[i]),
                               tags={"Name": f"{s.name}-private-{i}", "kubernetes.io/role/internal-elb": "1", **cluster_tag},
                               opts=self._opts())
-            ec2.RouteTableAssociation(f"{n}-private-{i}", subnet_id=priv.id, route_table_id=private_rt.id,
+            ec2.RouteTableAssociation(f"{n}-private-{i}-rta", subnet_id=priv.id, route_table_id=private_rt.id,
                                       opts=self._opts())
             private.append(priv.id)
         return vpc.id, private, vpc.cidr_block
@@ -333,7 +333,7 @@ class EksCluster(pulumi.ComponentResource):
         ebs_role = irsa("ebs-csi", ["kube-system:ebs-csi-controller-sa"], ["service-role/AmazonEBSCSIDriverPolicy"])
         efs_role = irsa("efs-csi", ["kube-system:efs-csi-*"], ["service-role/AmazonEFSCSIDriverPolicy"])
         self._autoscaler_role = irsa("autoscaler", ["kube-system:cluster-autoscaler"], [])
-        iam.RolePolicy(f"{n}-autoscaler", role=self._autoscaler_role.id, policy=_AUTOSCALER_POLICY, opts=self._opts())
+        iam.RolePolicy(f"{n}-autoscaler-policy", role=self._autoscaler_role.id, policy=_AUTOSCALER_POLICY, opts=self._opts())
         self._cluster = cluster
         for addon, role in (("aws-ebs-csi-driver", ebs_role), ("aws-efs-csi-driver", efs_role), ("metrics-server", None)):
             ready.append(eks.Addon(
@@ -392,7 +392,7 @@ class EksCluster(pulumi.ComponentResource):
                 force_delete=not self._keep,
                 opts=self._opts(protect=self._keep),
             )
-            ecr.LifecyclePolicy(f"{n}-{app}", repository=repo.name, policy=_ECR_LIFECYCLE, opts=self._opts())
+            ecr.LifecyclePolicy(f"{n}-{app}-lifecycle", repository=repo.name, policy=_ECR_LIFECYCLE, opts=self._opts())
             urls.append(repo.repository_url)
         # Images are "<url>/<app>", so the registry url is the repositories' common prefix.
         url = urls[0].apply(lambda u: u.rsplit("/", 1)[0])

@@ -215,7 +215,7 @@ class GkeCluster(pulumi.ComponentResource):
             opts=child,
         )
         # Nodes get their own least-privilege identity instead of the project's Editor default account.
-        node_sa = serviceaccount.Account(f"{name}-nodes", project=s.project, account_id=f"{s.name}-nodes"[:30],
+        node_sa = serviceaccount.Account(f"{name}-node-sa", project=s.project, account_id=f"{s.name}-nodes"[:30],
                                          display_name=f"{s.name} GKE nodes", opts=child)
         for role in ("roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader"):
             projects.IAMMember(f"{name}-nodes-{role.split('/')[1]}", project=s.project, role=role,

@@ -34,7 +34,7 @@ def test_creates_network_cluster_nodes_irsa_addons_efs_ecr(monitor: RecordingMon
 
         cluster = monitor.one("aws:eks/cluster:Cluster")
         assert cluster.protect and cluster.inputs["version"] == "1.33"
-        assert cluster.inputs["roleArn"].endswith(":role/" + monitor.one("aws:iam/role:Role", "arch-cluster").inputs["name"])
+        assert cluster.inputs["roleArn"].endswith(":role/" + monitor.one("aws:iam/role:Role", "arch-cluster-role").inputs["name"])
         assert len(cluster.inputs["vpcConfig"]["subnetIds"]) == 3
 
         groups = {g.name: g for g in monitor.of_type("aws:eks/nodeGroup:NodeGroup")}
@@ -47,7 +47,7 @@ def test_creates_network_cluster_nodes_irsa_addons_efs_ecr(monitor: RecordingMon
 
         oidc = monitor.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider").inputs
         assert oidc["clientIdLists"] == ["sts.amazonaws.com"] and oidc["url"].startswith("https://oidc.eks.")
-        ebs_trust = json.loads(monitor.one("aws:iam/role:Role", "arch-ebs-csi").inputs["assumeRolePolicy"])
+        ebs_trust = json.loads(monitor.one("aws:iam/role:Role", "arch-ebs-csi-role").inputs["assumeRolePolicy"])
         statement = ebs_trust["Statement"][0]
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
         assert statement["Principal"]["Federated"].startswith("arn:aws:iam::123456789012:oidc-provider/oidc.eks.")
