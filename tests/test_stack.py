@@ -237,3 +237,20 @@ def test_logical_names_are_unique_so_graph_references_are_unambiguous(stack: str
                                                                       request: pytest.FixtureRequest) -> None:
     names = [r.name for r in request.getfixturevalue(stack).resources]
     assert len(names) == len(set(names))
+
+
+def test_cli_capacity_prints_the_figures_and_refuses_bad_config(tmp_path: Any) -> None:
+    result = _cli("capacity", "prod")
+    assert result.returncode == 0, result.stderr
+    assert "platform gke" in result.stdout
+    nodes = next(line for line in result.stdout.splitlines() if line.startswith("workload nodes"))
+    assert nodes.split()[2:] == ["2", "5"]  # the guide's max replicas need five e2-standard-4 nodes
+    # Filestore bills its 1 TiB minimum for the 20 Gi shared claim, on top of 67-87 Gi of disks.
+    billed = next(line for line in result.stdout.splitlines() if line.startswith("storage billed "))
+    assert billed.split()[2:] == ["1.1Ti", "1.1Ti"]
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("config:\n  archivist:platform: gke\n  archivist:cluster:\n    region: europe-west1\n")
+    result = _cli("capacity", "prod", "--config-file", str(bad))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "archivist:cluster.project" in result.stderr and "archivist:images.worker" in result.stderr
