@@ -127,3 +127,13 @@ def test_kafka_runs_with_a_read_only_root_and_writable_scratch(dev_objects: list
     assert {"/opt/kafka/config", "/opt/kafka/logs", "/tmp"} <= set(mounts)
     scratch = {v["name"] for v in pod_spec(sts)["volumes"] if "emptyDir" in v}
     assert {mounts["/opt/kafka/config"], mounts["/opt/kafka/logs"], mounts["/tmp"]} <= scratch
+
+
+def test_qdrant_writes_only_to_volumes_under_a_read_only_root(dev_objects: list) -> None:
+    sts = find(dev_objects, "StatefulSet", "qdrant")
+    c = container(sts)
+    assert c["securityContext"]["readOnlyRootFilesystem"] is True
+    init_file = env_of(c)["QDRANT_INIT_FILE_PATH"]
+    mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
+    assert init_file.rsplit("/", 1)[0] in mounts  # the marker lands on a scratch volume
+    assert {"/qdrant/storage", "/qdrant/snapshots", "/tmp"} <= set(mounts)

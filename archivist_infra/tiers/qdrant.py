@@ -38,7 +38,12 @@ class QdrantStore(pulumi.ComponentResource):
                  storage_class: str | None, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:vectorstore:QdrantStore", name, None, opts)
         ports = {"http": HTTP_PORT, "grpc": GRPC_PORT}
-        env = [{"name": "QDRANT__TELEMETRY_DISABLED", "value": "true"}]
+        env = [
+            {"name": "QDRANT__TELEMETRY_DISABLED", "value": "true"},
+            # Qdrant writes a marker file once it has started; by default into its working directory,
+            # which is on the read-only root. The official chart moves it to a scratch volume too.
+            {"name": "QDRANT_INIT_FILE_PATH", "value": "/qdrant/init/.qdrant-initialized"},
+        ]
         command = None
         if settings.distributed:
             ports["p2p"] = P2P_PORT
@@ -63,7 +68,7 @@ class QdrantStore(pulumi.ComponentResource):
             command=command,
             replicas=None if scaled else settings.autoscaling.min_replicas,
             parallel=True,  # OrderedReady deadlocks a cluster whose first pod waits for peers
-            scratch={"snapshots": "/qdrant/snapshots", "tmp": "/tmp"},
+            scratch={"snapshots": "/qdrant/snapshots", "init": "/qdrant/init", "tmp": "/tmp"},
             client_ports=("http", "grpc"),
             grace_seconds=120,
         ))
