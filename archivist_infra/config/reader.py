@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from .problems import Problems
@@ -168,13 +167,6 @@ class ConfigReader:
             self.problems.add(self.key(name), f"must be a mapping of names to strings, got {_show(value)}")
             return {}
         return {str(k): str(v) for k, v in value.items()}
-
-
-def quantity_value(text: str) -> Decimal:
-    """The numeric value of a quantity that a reader already validated."""
-    parsed = parse_quantity(text)
-    assert parsed is not None, text
-    return parsed
 
 
 def _show(value: object) -> str:

@@ -49,20 +49,6 @@ class Run:
             raise LookupError(f"{len(matches)} resources of type {type_token} named {name}")
         return matches[0]
 
-    def named(self, urn: str) -> str:
-        return urn.rsplit("::", 1)[-1]
-
-
-def _urn_name(urn_or_ref: str) -> str | None:
-    if not urn_or_ref:
-        return None
-    urn = urn_or_ref.split("::", 1)[0] if urn_or_ref.startswith("urn:") is False else urn_or_ref
-    # provider references are "<urn>::<id>": the name is the segment before the id
-    parts = urn.split("::")
-    if urn_or_ref.count("::") >= 4:
-        return parts[3]
-    return parts[-1]
-
 
 class OfflineMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
