@@ -254,3 +254,21 @@ def test_cli_capacity_prints_the_figures_and_refuses_bad_config(tmp_path: Any) -
     result = _cli("capacity", "prod", "--config-file", str(bad))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "archivist:cluster.project" in result.stderr and "archivist:images.worker" in result.stderr
+
+
+def _flatten(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _flatten(v)]
+    return [value]
+
+
+def test_every_output_that_carries_a_secret_is_secret(prod_run: Any) -> None:
+    # The run has finished, so every Output is resolved; await them on Pulumi's own loop.
+    from pulumi.runtime.sync_await import _sync_await
+
+    outputs = prod_run.result.outputs()
+    assert "kubeconfig" in outputs  # prod creates its GKE cluster, so it exports the kubeconfig
+    assert _sync_await(outputs["kubeconfig"].is_secret()) is True
+    others = [v for k, v in outputs.items() if k != "kubeconfig" for v in _flatten(v) if isinstance(v, pulumi.Output)]
+    assert others, "the other outputs are Outputs too"
+    assert not any(_sync_await(v.is_secret()) for v in others), "only the kubeconfig may be secret"
