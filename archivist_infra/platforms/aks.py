@@ -30,7 +30,7 @@ from .common import (
     parse_storage_classes,
     required_string,
 )
-from .target import ClusterTarget, Registry
+from .target import CloudContext, ClusterTarget, Registry
 
 MACHINES = table(
     {
@@ -144,6 +144,7 @@ class AksCluster(pulumi.ComponentResource):
             rg_name = rg.name
             cluster = self._cluster(name, s, rg_name, node_bounds, kept)
             cluster_name: pulumi.Input[str] = cluster.name
+            issuer = cluster.oidc_issuer_profile.apply(lambda p: (p.issuer_url if p else None) or "")
             kubelet = cluster.identity_profile.apply(lambda p: (p or {})["kubeletidentity"].object_id or "")
             user_pool = containerservice.AgentPool(
                 f"{name}-workload",
@@ -171,6 +172,7 @@ class AksCluster(pulumi.ComponentResource):
             found = containerservice.get_managed_cluster_output(resource_group_name=rg_name, resource_name=s.name,
                                                                 opts=invoke)
             kubelet = found.identity_profile.apply(lambda p: (p or {})["kubeletidentity"].object_id or "")
+            issuer = found.oidc_issuer_profile.apply(lambda p: (p.issuer_url if p else None) or "")
 
         credentials = containerservice.list_managed_cluster_user_credentials_output(
             resource_group_name=rg_name, resource_name=cluster_name, opts=invoke)
@@ -182,8 +184,11 @@ class AksCluster(pulumi.ComponentResource):
         )
         registry, pull = self._registry(name, s, rg_name, kubelet, protect)
         ready.append(pull)
+        cloud = CloudContext(platform="aks", region=s.location, cluster_name=pulumi.Output.from_input(cluster_name),
+                             depends_on=list(ready), oidc_issuer_url=issuer,
+                             resource_group=pulumi.Output.from_input(rg_name))
         self.target = ClusterTarget(platform="aks", provider=provider, storage=classes, registry=registry,
-                                    kubeconfig=kubeconfig, ready=ready + created)
+                                    kubeconfig=kubeconfig, ready=ready + created, cloud=cloud)
         self.register_outputs({"kubeconfig": kubeconfig, "registry": registry.url})
 
     def _cluster(self, name: str, s: AksSettings, rg_name: pulumi.Input[str], bounds: NodeBounds,

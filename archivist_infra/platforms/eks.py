@@ -32,7 +32,7 @@ from .common import (
     required_string,
     secret_kubeconfig,
 )
-from .target import ClusterTarget, Registry
+from .target import CloudContext, ClusterTarget, Registry
 
 MACHINES = table(
     {
@@ -199,6 +199,8 @@ class EksCluster(pulumi.ComponentResource):
             endpoint, ca, rwx_fs = self._create(node_bounds, ready)
         else:
             found = eks.get_cluster_output(name=s.name, opts=self._invoke())
+            self._issuer = found.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
+            self._oidc_arn = iam.get_open_id_connect_provider_output(url=self._issuer, opts=self._invoke()).arn
             endpoint = found.endpoint
             ca = found.certificate_authorities.apply(lambda c: c[0].data)
             rwx_fs = s.efs_file_system_id
@@ -220,8 +222,11 @@ class EksCluster(pulumi.ComponentResource):
             provider=provider, parent=self, protect=protect, depends_on=ready,
         )
         registry = self._registry()
+        cloud = CloudContext(platform="eks", region=s.region, cluster_name=pulumi.Output.from_input(s.name),
+                             depends_on=list(ready), provider=self._aws, oidc_provider_arn=self._oidc_arn,
+                             oidc_issuer_url=self._issuer)
         self.target = ClusterTarget(platform="eks", provider=provider, storage=classes, registry=registry,
-                                    kubeconfig=kubeconfig, ready=ready + created)
+                                    kubeconfig=kubeconfig, ready=ready + created, cloud=cloud)
         self.register_outputs({"endpoint": endpoint, "kubeconfig": kubeconfig, "registry": registry.url})
 
     # -- helpers --------------------------------------------------------------------------
@@ -301,6 +306,7 @@ class EksCluster(pulumi.ComponentResource):
         issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
         oidc = iam.OpenIdConnectProvider(f"{n}-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"],
                                          opts=self._opts())
+        self._issuer, self._oidc_arn = issuer, oidc.arn
 
         def irsa(suffix: str, accounts: list[str], policies: list[str]) -> iam.Role:
             trust = pulumi.Output.all(oidc.arn, issuer).apply(lambda a: irsa_trust(a[0], a[1], accounts))

@@ -34,7 +34,7 @@ from .common import (
     required_string,
     secret_kubeconfig,
 )
-from .target import ClusterTarget, Registry
+from .target import CloudContext, ClusterTarget, Registry
 
 RELEASE_CHANNELS = ("RAPID", "REGULAR", "STABLE", "EXTENDED")
 # vCPUs and GiB of the machine types people pick for a workload pool.
@@ -193,9 +193,11 @@ class GkeCluster(pulumi.ComponentResource):
             provider=provider, parent=self, protect=protect,
         )
         registry = self._registry(name, s, protect)
+        cloud = CloudContext(platform="gke", region=s.region, cluster_name=pulumi.Output.from_input(s.name),
+                             depends_on=list(ready), project=s.project)
         self.target = ClusterTarget(
             platform="gke", provider=provider, storage=classes, registry=registry, kubeconfig=kubeconfig,
-            ready=ready + created,
+            ready=ready + created, cloud=cloud,
         )
         self.register_outputs({"endpoint": endpoint, "kubeconfig": kubeconfig, "registry": registry.url})
 

@@ -31,6 +31,30 @@ class Registry:
 
 
 @dataclass(frozen=True)
+class CloudContext:
+    """What a feature needs to create its own cloud resources (buckets, secret-manager entries, DNS
+    records, IAM) next to the cluster, and to give a Kubernetes ServiceAccount a cloud identity
+    without static keys (GKE Workload Identity, EKS IRSA, AKS workload identity federation)."""
+
+    platform: str  # gke | eks | aks
+    region: str  # GCP region or zone's region, AWS region, Azure location
+    cluster_name: pulumi.Output[str]
+    # Cloud resources of a feature depend on these (the cluster, its pools): identity bindings
+    # to a cluster's OIDC issuer or workload pool cannot exist before it does.
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
+    # An explicit cloud provider the feature's cloud resources must use (EKS pins its region on one).
+    provider: pulumi.ProviderResource | None = None
+    project: str | None = None  # GKE: project id; workload pool `<project>.svc.id.goog`
+    oidc_provider_arn: pulumi.Output[str] | None = None  # EKS: the IAM OIDC provider for IRSA
+    oidc_issuer_url: pulumi.Output[str] | None = None  # EKS and AKS: the cluster's OIDC issuer URL
+    resource_group: pulumi.Output[str] | None = None  # AKS: the resource group the stack works in
+
+    @property
+    def workload_pool(self) -> str | None:
+        return f"{self.project}.svc.id.goog" if self.project else None
+
+
+@dataclass(frozen=True)
 class ClusterTarget:
     platform: str
     # None only on `local` without an explicit context: the ambient kubeconfig is the user's choice there.
@@ -40,6 +64,7 @@ class ClusterTarget:
     kubeconfig: pulumi.Output[str] | None = None  # secret
     # Resources the workloads must wait for beyond the provider itself (e.g. CSI add-ons, metrics-server).
     ready: list[pulumi.Resource] = field(default_factory=list)
+    cloud: CloudContext | None = None  # None on `local`: no cloud account to create resources in
 
     def options(self, **kwargs: object) -> pulumi.ResourceOptions:
         """Options that route a Kubernetes resource to this cluster."""
