@@ -59,11 +59,27 @@ def manifests(run: Run) -> list[dict[str, Any]]:
     # stack always renders byte for byte the same (diffs in pull requests show real changes only).
     ordered = sorted(objects, key=lambda o: (_rank(o["kind"]), o["kind"], o["metadata"].get("namespace", ""),
                                              o["metadata"]["name"]))
-    out = []
-    for obj in ordered:
-        head = {"apiVersion": obj["apiVersion"], "kind": obj["kind"]}
-        out.append({**head, **{k: v for k, v in obj.items() if k not in head}})
-    return out
+    return [canonical_object(obj) for obj in ordered]
+
+
+# Top-level fields in the order people read a manifest; everything else sorted.
+_HEAD = ("apiVersion", "kind", "metadata")
+
+
+def canonical(value: Any) -> Any:
+    """Every mapping with its keys sorted: maps reach the program through protobuf Structs, whose key
+    order differs between protobuf releases and processes, so the program chooses the order itself.
+    Lists keep their order: it is the program's and carries meaning (env, containers, rules)."""
+    if isinstance(value, dict):
+        return {k: canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    return value
+
+
+def canonical_object(obj: dict[str, Any]) -> dict[str, Any]:
+    head = {k: canonical(obj[k]) for k in _HEAD if k in obj}
+    return {**head, **{k: canonical(obj[k]) for k in sorted(obj) if k not in head}}
 
 
 def to_yaml(objects: list[dict[str, Any]]) -> str:
