@@ -1,5 +1,6 @@
 # Developer entry points. Everything runs in .venv (the venv Pulumi.yaml names).
-#   make install            create .venv and install requirements-dev.txt (program, policy pack, tools)
+#   make install            create .venv from uv.lock (program, policy pack, test tools)
+#   make lock               re-resolve uv.lock after a change to pyproject.toml, and export requirements.txt
 #   make test               the test command: .venv/bin/python -m pytest -q
 #   make render [STACK=dev] every Kubernetes object of a stack, to stdout (offline, mock engine)
 #   make graph [STACK=dev] [FORMAT=json|mermaid]
@@ -15,14 +16,18 @@ FORMAT ?= json
 REPEAT ?= 5
 
 .DEFAULT_GOAL := help
-.PHONY: help install test render graph bench lint checkov
+.PHONY: help install lock test render graph bench lint checkov
 
 help:
 	@sed -n 's/^#   make /make /p' $(MAKEFILE_LIST)
 
 install:
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --disable-pip-version-check -r requirements-dev.txt
+	$(PYTHON) -m pip install -q uv==0.13.9
+	$(PYTHON) -m uv sync --locked
+
+lock:
+	$(PYTHON) -m uv lock
+	$(PYTHON) -m uv export --frozen --no-dev --no-emit-project --no-header --format requirements-txt -q -o requirements.txt
 
 test:
 	$(PY) -m pytest -q
