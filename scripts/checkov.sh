@@ -13,8 +13,9 @@ ALLOWLIST="$ROOT/security/checkov-allowlist.yaml"
 start=$(date +%s)
 
 if [[ ! -x "$CHECKOV_VENV/bin/checkov" ]]; then
-  python3 -m venv "$CHECKOV_VENV"
-  "$CHECKOV_VENV/bin/pip" install --quiet checkov==3.3.30
+  # uv (installed by .ci/run and the README) is ~20x faster than pip here.
+  "$ROOT/.venv/bin/uv" venv --quiet --python python3 "$CHECKOV_VENV"
+  "$ROOT/.venv/bin/uv" pip install --quiet --python "$CHECKOV_VENV/bin/python" checkov==3.3.30
 fi
 
 # Allowlist: a list of {id, reason}; a skip nobody can explain is a finding, not a skip.
