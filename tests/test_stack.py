@@ -250,10 +250,11 @@ def test_cli_capacity_prints_the_figures_and_refuses_bad_config(tmp_path: Any) -
     assert billed.split()[2:] == ["1.1Ti", "1.1Ti"]
 
     bad = tmp_path / "bad.yaml"
-    bad.write_text("config:\n  archivist:platform: gke\n  archivist:cluster:\n    region: europe-west1\n")
+    bad.write_text("config:\n  archivist:platform: gke\n  archivist:cluster:\n    region: europe-west1\n"
+                   "  archivist:source:\n    commit: f27c790\n")
     result = _cli("capacity", "prod", "--config-file", str(bad))
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "archivist:cluster.project" in result.stderr and "archivist:images.worker" in result.stderr
+    assert "archivist:cluster.project" in result.stderr and "archivist:source.commit" in result.stderr
 
 
 def _flatten(value: Any) -> list[Any]:

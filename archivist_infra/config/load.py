@@ -32,6 +32,7 @@ from .settings import (
     SharedDataSettings,
     Volume,
 )
+from .source import parse_source
 
 NAMESPACE = "archivist"
 
@@ -39,7 +40,7 @@ NAMESPACE = "archivist"
 TOP_LEVEL_KEYS = (
     "platform", "namespace", "protect", "allowDataLoss", "spreadAcrossNodes", "cluster", "images",
     "neo4j", "kafka", "qdrant", "redis", "worker", "search", "graph", "sharedData",
-    "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota",
+    "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota", "source",
 )
 SECRET_KEYS = ("geminiApiKey", "neo4jPassword")
 
@@ -85,7 +86,8 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
     spread = root.boolean("spreadAcrossNodes", False)
 
     cluster = platform_module(platform).parse(root.section("cluster"))
-    images = parse_images(root.section("images"))
+    source = parse_source(root)
+    images = parse_images(root.section("images"), source)
 
     apps = {name: _app(root.section(name), name) for name in ("worker", "search", "graph")}
     settings = Settings(
@@ -108,6 +110,7 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
         shared_data=_shared_data(root.section("sharedData")),
         ingress=_ingress(root.section("ingress")),
         security=parse_security(root),
+        source=source,
     )
 
     if "geminiApiKey" not in secrets_present:

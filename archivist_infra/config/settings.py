@@ -145,6 +145,7 @@ class Settings:
     shared_data: SharedDataSettings
     ingress: IngressSettings
     security: Any = None  # config.security.SecuritySettings; defaulted so older constructors keep working
+    source: Any = None  # config.source.SourceSettings: the application source deployed (None: the default pin)
 
     @property
     def apps(self) -> tuple[AppSettings, AppSettings, AppSettings]:
