@@ -146,6 +146,7 @@ class Settings:
     ingress: IngressSettings
     security: Any = None  # config.security.SecuritySettings; defaulted so older constructors keep working
     source: Any = None  # config.source.SourceSettings: the application source deployed (None: the default pin)
+    worker_run: Any = None  # config.worker.WorkerRunSettings: batch (default) or service (None: batch defaults)
 
     @property
     def apps(self) -> tuple[AppSettings, AppSettings, AppSettings]:

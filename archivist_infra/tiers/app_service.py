@@ -30,6 +30,7 @@ class AppServiceArgs:
     volumes: list[Spec] = field(default_factory=list)
     volume_mounts: list[Spec] = field(default_factory=list)
     init_containers: list[Spec] = field(default_factory=list)
+    args: list[str] | None = None  # arguments to the image's entrypoint (None: the image's CMD)
 
 
 class AppService(pulumi.ComponentResource):
@@ -59,6 +60,8 @@ class AppService(pulumi.ComponentResource):
             "volume_mounts": [*args.volume_mounts, {"name": "tmp", "mount_path": "/tmp"}],
             **probes(s.health),
         }
+        if args.args is not None:
+            container["args"] = args.args
         if s.port is not None:
             container["ports"] = [{"name": "http", "container_port": s.port}]
         volumes = [*args.volumes, {"name": "tmp", "empty_dir": {"size_limit": "1Gi"}}]
