@@ -31,7 +31,7 @@ def workload_demands(settings: Settings) -> list[WorkloadDemand]:
     demands = [
         _demand(f"archivist-{app.name}", *_replicas(s, app.name, app.autoscaling.min_replicas,
                                                     app.autoscaling.max_replicas),
-                app.resources, (shared,) if app.name == "worker" else ())
+                app.resources, _app_volumes(s, app.name, shared))
         for app in s.apps
     ]
     stores = (
@@ -56,3 +56,13 @@ def _replicas(s: Settings, app: str, lo: int, hi: int) -> tuple[int, int]:
     if app == "worker" and (run is None or run.mode == "batch"):
         return BATCH_WORKER_PODS
     return lo, hi
+
+
+def _app_volumes(s: Settings, app: str, shared: VolumeDemand) -> tuple[VolumeDemand, ...]:
+    if app == "worker":
+        return (shared,)
+    if app == "search":
+        index = getattr(s, "search_index", None)
+        size = index.size if index is not None else "2Gi"
+        return (VolumeDemand("index-archivist-search", "rwo", _q(size), per_replica=True),)
+    return ()

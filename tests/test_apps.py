@@ -24,7 +24,7 @@ def test_each_service_gets_exactly_the_env_its_code_reads(dev_objects: list) -> 
     worker = env_of(worker_pod(dev_objects)["containers"][0])
     assert worker == {"GEMINI_API_KEY": ("secret", "GEMINI_API_KEY"), "HOME": "/tmp"}
     # Search: app/cache.py:28 REDIS_URL, app/vector_store.py:46 GEMINI_API_KEY.
-    search = env_of(main_container(find(dev_objects, "Deployment", "archivist-search")))
+    search = env_of(main_container(find(dev_objects, "StatefulSet", "archivist-search")))
     assert search == {"REDIS_URL": ("config", "REDIS_URL"), "GEMINI_API_KEY": ("secret", "GEMINI_API_KEY"),
                       "HOME": "/tmp"}
     # Graph: app/main.py:114-117,160, metadata_extractor.py:36; no Redis client anywhere.
@@ -71,8 +71,8 @@ def test_prod_shared_data_is_read_write_many_20gi(prod_objects: list) -> None:
 
 
 def test_http_services_are_probed_where_they_listen(dev_objects: list) -> None:
-    for name, port in (("archivist-search", 8000), ("archivist-graph", 8081)):
-        c = main_container(find(dev_objects, "Deployment", name))
+    for name, kind, port in (("archivist-search", "StatefulSet", 8000), ("archivist-graph", "Deployment", 8081)):
+        c = main_container(find(dev_objects, kind, name))
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert c[probe]["httpGet"] == {"path": "/health", "port": port}
         svc = find(dev_objects, "Service", name)
@@ -89,7 +89,8 @@ def test_autoscaling_follows_the_guide(prod_objects: list) -> None:
     for name, (lo, hi) in expected.items():
         hpa = find(prod_objects, "HorizontalPodAutoscaler", name)["spec"]
         assert (hpa["minReplicas"], hpa["maxReplicas"]) == (lo, hi)
-        assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+        kind = "StatefulSet" if name == "archivist-search" else "Deployment"
+        assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": kind, "name": name}
         targets = {m["resource"]["name"]: m["resource"]["target"]["averageUtilization"] for m in hpa["metrics"]}
         assert targets == {"cpu": 70, "memory": 80}
         up, down = hpa["behavior"]["scaleUp"], hpa["behavior"]["scaleDown"]
@@ -101,11 +102,24 @@ def test_autoscaling_follows_the_guide(prod_objects: list) -> None:
 
 
 def test_deployments_leave_replicas_to_the_autoscaler_and_roll_without_downtime(prod_run, prod_objects: list) -> None:  # type: ignore[no-untyped-def]
-    for name in SERVICES:
-        spec = find(prod_objects, "Deployment", name)["spec"]
-        assert "replicas" not in spec
-        assert spec["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
-        assert prod_run.one("kubernetes:apps/v1:Deployment", f"{name}-deployment").ignore_changes == ["spec.replicas"]
+    spec = find(prod_objects, "Deployment", "archivist-graph")["spec"]
+    assert "replicas" not in spec
+    assert spec["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
+    assert prod_run.one("kubernetes:apps/v1:Deployment", "archivist-graph-deployment").ignore_changes == ["spec.replicas"]
+    assert "replicas" not in find(prod_objects, "StatefulSet", "archivist-search")["spec"]
+    assert prod_run.one("kubernetes:apps/v1:StatefulSet", "archivist-search-statefulset").ignore_changes == [
+        "spec.replicas"]
+
+
+def test_search_index_lives_on_a_volume_per_replica_that_outlives_pods(prod_objects: list) -> None:
+    spec = find(prod_objects, "StatefulSet", "archivist-search")["spec"]
+    [claim] = spec["volumeClaimTemplates"]
+    assert claim["metadata"]["name"] == "index" and claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "2Gi"
+    assert spec["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    mounts = {m["mountPath"]: m["name"] for m in spec["template"]["spec"]["containers"][0]["volumeMounts"]}
+    assert mounts["/app/data"] == "index"  # ./data/qdrant under WORKDIR /app (app/vector_store.py:27-31)
+    assert "index" not in {v["name"] for v in spec["template"]["spec"]["volumes"]}
 
 
 def test_disruption_budgets_never_block_a_drain(prod_objects: list) -> None:

@@ -99,7 +99,7 @@ def test_image_runs_as_the_uid_its_pods_run_as(app: str) -> None:
     assert uid != 0
     objects = manifests(run_config({"images": VALID_IMAGES}))
     workloads = [o for o in objects if o["metadata"]["name"] == f"archivist-{app}"
-                 and o["kind"] in ("CronJob", "Deployment")]
+                 and o["kind"] in ("CronJob", "Deployment", "StatefulSet")]
     assert workloads
     for obj in workloads:
         spec = obj["spec"]["jobTemplate"]["spec"] if obj["kind"] == "CronJob" else obj["spec"]

@@ -124,7 +124,7 @@ def test_apps_wait_for_store_services_not_store_pods(dev_run: Any) -> None:
     """The original deployed in seven phases with two five-minute waits; here apps and stores start together."""
     all_deps: set[str] = set()
     for kind, name in (("batch/v1:CronJob", "archivist-worker-cronjob"),
-                       ("apps/v1:Deployment", "archivist-search-deployment"),
+                       ("apps/v1:StatefulSet", "archivist-search-statefulset"),
                        ("apps/v1:Deployment", "archivist-graph-deployment")):
         deps = _deps(dev_run, f"kubernetes:{kind}", name)
         assert not {d for d in deps if d.endswith("-statefulset")}, deps
@@ -249,9 +249,10 @@ def test_cli_capacity_prints_the_figures_and_refuses_bad_config(tmp_path: Any) -
     # The guide's max replicas of search/graph/Qdrant and a batch worker (no pod between runs, at most a
     # scheduled and an on-demand run) need one to three e2-standard-4 nodes.
     assert nodes.split()[2:] == ["1", "3"]
-    # Filestore bills its 1 TiB minimum for the 20 Gi shared claim, on top of 67-87 Gi of disks.
+    # Filestore bills its 1 TiB minimum for the 20 Gi shared claim, on top of the disks: 71-107 Gi
+    # requested, the search index a 2 Gi pd-ssd per replica (2-10) billed at the 10 GiB minimum.
     billed = next(line for line in result.stdout.splitlines() if line.startswith("storage billed "))
-    assert billed.split()[2:] == ["1.1Ti", "1.1Ti"]
+    assert billed.split()[2:] == ["1.1Ti", "1.2Ti"]
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("config:\n  archivist:platform: gke\n  archivist:cluster:\n    region: europe-west1\n"

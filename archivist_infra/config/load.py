@@ -94,6 +94,8 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
     # The worker's run keys first: _app rejects keys nobody has read.
     worker_run = parse_worker_run(sections["worker"], source, platform=platform,
                                   node_cpu=platform_module(platform).node_machine(cluster)[0])
+    # The search service's embedded vector index (app/vector_store.py:27-31), one volume per replica.
+    search_index = _volume(sections["search"], "2Gi")
     apps = {name: _app(sections[name], name) for name in ("worker", "search", "graph")}
     settings = Settings(
         project=project,
@@ -117,6 +119,7 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
         security=parse_security(root),
         source=source,
         worker_run=worker_run,
+        search_index=search_index,
     )
 
     if "geminiApiKey" not in secrets_present:

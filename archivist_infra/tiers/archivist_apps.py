@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pulumi
 
-from ..config.settings import Settings
+from ..config.settings import Settings, Volume
 from ..config.worker import WorkerRunSettings
 from ..images import ImageRefs
 from .app_config import AppConfig
@@ -98,14 +98,17 @@ def deploy_apps(ctx: TierContext, settings: Settings, *, images: ImageRefs, conf
         image=images.worker, env=worker_env(secrets, settings.worker.extra_env),
         config_map=config.name, config_checksum=config.checksum, claim=shared_claim,
     )
+    index = settings.search_index or Volume(size="2Gi", storage_class=None)
     search = AppService("search", ctx, AppServiceArgs(
         settings=settings.search,
         image=images.search,
         env=search_env(config, secrets, settings.search.extra_env),
         config_checksum=config.checksum,
-        # The service keeps an embedded vector index under ./data (WORKDIR /app).
-        volumes=[{"name": "index", "empty_dir": {"size_limit": "2Gi"}}],
+        # The service keeps an embedded Qdrant under ./data/qdrant (app/vector_store.py:27-31, WORKDIR /app):
+        # a volume per replica that survives restarts, reschedules and scale-downs. Replicas do not share
+        # it (an embedded Qdrant locks its directory), so each replica has its own index (README).
         volume_mounts=[{"name": "index", "mount_path": "/app/data"}],
+        claim_templates={"index": (index.size, index.storage_class or ctx.target.storage.read_write_once)},
     ))
     graph = AppService("graph", ctx, AppServiceArgs(
         settings=settings.graph,
