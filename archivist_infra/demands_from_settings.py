@@ -29,8 +29,9 @@ def workload_demands(settings: Settings) -> list[WorkloadDemand]:
     shared_access: AccessKind = "rwx" if s.shared_data.access_mode == "ReadWriteMany" else "rwo"
     shared = VolumeDemand("archivist-data", shared_access, _q(s.shared_data.size), per_replica=False)
     demands = [
-        _demand(f"archivist-{app.name}", app.autoscaling.min_replicas, app.autoscaling.max_replicas, app.resources,
-                (shared,) if app.name == "worker" else ())
+        _demand(f"archivist-{app.name}", *_replicas(s, app.name, app.autoscaling.min_replicas,
+                                                    app.autoscaling.max_replicas),
+                app.resources, _app_volumes(s, app.name, shared))
         for app in s.apps
     ]
     stores = (
@@ -43,3 +44,25 @@ def workload_demands(settings: Settings) -> list[WorkloadDemand]:
     for name, lo, hi, res, size in stores:
         demands.append(_demand(name, lo, hi, res, (VolumeDemand(f"data-{name}", "rwo", _q(size), per_replica=True),)))
     return demands
+
+
+# A batch worker runs no pod between batches, at most one scheduled run (concurrencyPolicy
+# Forbid) plus one on-demand run (`ops process`) at a time.
+BATCH_WORKER_PODS = (0, 2)
+
+
+def _replicas(s: Settings, app: str, lo: int, hi: int) -> tuple[int, int]:
+    run = getattr(s, "worker_run", None)
+    if app == "worker" and (run is None or run.mode == "batch"):
+        return BATCH_WORKER_PODS
+    return lo, hi
+
+
+def _app_volumes(s: Settings, app: str, shared: VolumeDemand) -> tuple[VolumeDemand, ...]:
+    if app == "worker":
+        return (shared,)
+    if app == "search":
+        index = getattr(s, "search_index", None)
+        size = index.size if index is not None else "2Gi"
+        return (VolumeDemand("index-archivist-search", "rwo", _q(size), per_replica=True),)
+    return ()

@@ -1,4 +1,10 @@
-"""Container images of the three Archivist services: given references, or built from source.
+"""Container images of the three Archivist services: built from the pinned source, or given.
+
+By default every stack builds the three images from `archivist:source` (a git commit or a
+local checkout) with this project's own Dockerfiles (`images/<app>.Dockerfile`, passed
+inline so the context can be a git URL); cloud stacks push them to the registry the
+platform creates, local stacks load them into the docker engine. Ready-made references
+(`archivist:images.worker/search/graph`, pinned by tag or digest) replace the build.
 
 Built with pulumi-docker-build rather than pulumi-docker: it drives BuildKit (parallel
 stages, secrets, `--platform`), reuses a build cache stored in the registry itself
@@ -23,6 +29,7 @@ from typing import TYPE_CHECKING
 import pulumi
 
 from .config.reader import ConfigReader
+from .config.source import SourceSettings
 
 if TYPE_CHECKING:
     from .platforms.target import Registry
@@ -33,7 +40,8 @@ CACHE_TAG = "buildcache"
 
 # name[:tag][@sha256:digest]; a tag other than `latest` or a digest is required.
 _REFERENCE = re.compile(
-    r"^(?P<name>[a-z0-9]+([._/-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*)"
+    # A port only after the registry host (the first component), so `repo:1` reads as a tag.
+    r"^(?P<name>([a-z0-9]+([.-][a-z0-9]+)*(:[0-9]+)?/)?[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*)"
     r"(:(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(@(?P<digest>sha256:[a-f0-9]{64}))?$"
 )
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -49,23 +57,26 @@ def is_pinned_reference(ref: str) -> bool:
 
 @dataclass(frozen=True)
 class BuildSpec:
-    """Where one service's image is built from, relative to the Archivist checkout."""
+    """Where one service's image is built from: a directory of the Archivist source, and our Dockerfile."""
 
-    context: str
-    dockerfile: str
+    context: str  # relative to the source root
+    dockerfile: Path  # this project's Dockerfile
 
 
-# The application's own layout (see archivist-application.md).
+IMAGES_DIR = Path(__file__).resolve().parent.parent / "images"
+
+# The application's layout at the pinned commit: the Go module at the root (go.mod), the two
+# FastAPI services under services/ (each with its requirements.txt and app/ package).
 BUILD_SPECS: dict[str, BuildSpec] = {
-    "worker": BuildSpec(context=".", dockerfile="Dockerfile.k8s"),
-    "search": BuildSpec(context="services/search-engine", dockerfile="services/search-engine/Dockerfile.k8s"),
-    "graph": BuildSpec(context="services/graph-service", dockerfile="services/graph-service/Dockerfile"),
+    "worker": BuildSpec(context=".", dockerfile=IMAGES_DIR / "worker.Dockerfile"),
+    "search": BuildSpec(context="services/search-engine", dockerfile=IMAGES_DIR / "search.Dockerfile"),
+    "graph": BuildSpec(context="services/graph-service", dockerfile=IMAGES_DIR / "graph.Dockerfile"),
 }
 
 
 @dataclass(frozen=True)
 class BuildSettings:
-    source: Path  # absolute path of the Archivist checkout
+    source: SourceSettings
     platforms: tuple[str, ...]
     tag: str
     cache: bool
@@ -84,56 +95,49 @@ class ImageRefs:
     graph: pulumi.Input[str]
 
 
-def parse_images(reader: ConfigReader, *, base_dir: Path | None = None) -> ImageSettings:
-    """`archivist:images`: either `worker`/`search`/`graph` references, or `build`; never both."""
+def parse_images(reader: ConfigReader, source: SourceSettings | None = None) -> ImageSettings:
+    """`archivist:images`: the three references, or (default) build settings under `build`."""
+    source = source or SourceSettings()
     given_refs = [app for app in APP_IMAGES if reader.has(app)]
-    if reader.has("build"):
-        if given_refs:
+    if given_refs:
+        if reader.has("build"):
             reader.problems.add(
                 reader.key("build"),
-                f"give either {reader.key('build')} (build from source) or image references "
+                f"give either {reader.key('build')} (build from archivist:source) or image references "
                 f"({', '.join(reader.key(a) for a in given_refs)}), not both",
             )
-            for app in given_refs:
-                reader.raw(app)
-        build = _parse_build(reader.section("build"), base_dir or Path.cwd())
+            reader.raw("build")
+        refs: dict[str, str] = {}
+        for app in APP_IMAGES:
+            key = reader.key(app)
+            value = reader.raw(app)
+            if value is None:
+                reader.problems.add(
+                    key,
+                    f"is required with the other references: the image of the {app} service, pinned by tag or digest "
+                    f"(e.g. 'registry.example.com/archivist/{app}@sha256:...'); or remove all three to build them "
+                    "from archivist:source",
+                )
+                continue
+            if not isinstance(value, str) or not is_pinned_reference(value):
+                reader.problems.add(
+                    key, f"{value!r} is not a pinned image reference; give a tag other than 'latest' or an @sha256 digest"
+                )
+                continue
+            refs[app] = value
         reader.reject_unknown()
-        return ImageSettings(references={}, build=build)
+        return ImageSettings(references=refs)
 
-    refs: dict[str, str] = {}
-    for app in APP_IMAGES:
-        key = reader.key(app)
-        value = reader.raw(app)
-        if value is None:
-            reader.problems.add(
-                key,
-                f"is required: the image of the {app} service, pinned by tag or digest (e.g. 'ghcr.io/you/archivist-{app}:1.4.2'); "
-                f"or set {reader.key('build')}.source to build all three from an Archivist checkout",
-            )
-            continue
-        if not isinstance(value, str) or not is_pinned_reference(value):
-            reader.problems.add(
-                key, f"{value!r} is not a pinned image reference; give a tag other than 'latest' or an @sha256 digest"
-            )
-            continue
-        refs[app] = value
+    build = _parse_build(reader.section("build"), source)
     reader.reject_unknown()
-    return ImageSettings(references=refs)
+    return ImageSettings(references={}, build=build)
 
 
-def _parse_build(reader: ConfigReader, base_dir: Path) -> BuildSettings:
-    source_text = reader.string("source", "")
-    source = (base_dir / source_text).resolve() if source_text else base_dir
-    if not source_text:
-        reader.problems.add(reader.key("source"), "is required: the path of the Archivist source checkout to build from")
-    elif not source.is_dir():
-        reader.problems.add(reader.key("source"), f"{str(source)!r} is not a directory (clone the Archivist repository there)")
-    else:
-        missing = [spec.dockerfile for spec in BUILD_SPECS.values() if not (source / spec.dockerfile).is_file()]
-        if missing:
-            reader.problems.add(
-                reader.key("source"), f"{str(source)!r} is not an Archivist checkout: missing {', '.join(missing)}"
-            )
+def _parse_build(reader: ConfigReader, source: SourceSettings) -> BuildSettings:
+    if reader.has("source"):
+        reader.raw("source")
+        reader.problems.add(reader.key("source"), "has moved: give the checkout as archivist:source.path "
+                            "(or a git URL and commit as archivist:source.git / .commit)")
     raw_platform = reader.raw("platform")
     platforms: tuple[str, ...] = ("linux/amd64",)
     if isinstance(raw_platform, str):
@@ -145,14 +149,16 @@ def _parse_build(reader: ConfigReader, base_dir: Path) -> BuildSettings:
             reader.problems.add(reader.key("platform"), f"{bad or listed!r}: use {' or '.join(BUILD_PLATFORMS)} (or a list)")
         else:
             platforms = tuple(listed)
-    tag = reader.string("tag", "", pattern=_TAG, hint="a Docker tag such as '1.4.2' or a commit id")
-    if not reader.has("tag"):
-        reader.problems.add(reader.key("tag"), "is required: a pinned tag for the built images, e.g. the source commit id")
-    elif tag == "latest":
+    tag = reader.string("tag", source.default_tag(), pattern=_TAG, hint="a Docker tag such as '1.4.2' or a commit id")
+    if tag == "latest":
         reader.problems.add(reader.key("tag"), "'latest' is not a pinned tag; use a version or the source commit id")
     cache = reader.boolean("cache", True)
     reader.reject_unknown()
     return BuildSettings(source=source, platforms=platforms, tag=tag, cache=cache)
+
+
+def dockerfile_text(app: str) -> str:
+    return BUILD_SPECS[app].dockerfile.read_text(encoding="utf-8")
 
 
 class ArchivistImages(pulumi.ComponentResource):
@@ -168,8 +174,9 @@ class ArchivistImages(pulumi.ComponentResource):
         refs: dict[str, pulumi.Output[str]] = {}
         platforms = [docker_build.Platform(p) for p in build.platforms]
         for app, spec in BUILD_SPECS.items():
-            context = docker_build.BuildContextArgs(location=str(build.source / spec.context))
-            dockerfile = docker_build.DockerfileArgs(location=str(build.source / spec.dockerfile))
+            # Git sources: BuildKit clones `<url>.git#<commit>:<dir>`; the Dockerfile is ours, given inline.
+            context = docker_build.BuildContextArgs(location=build.source.context(spec.context))
+            dockerfile = docker_build.DockerfileArgs(inline=dockerfile_text(app))
             child = pulumi.ResourceOptions(parent=self)
             if registry is None:
                 # Local: into the docker engine, referenced by tag (kind/minikube must see that engine).

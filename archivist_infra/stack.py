@@ -4,12 +4,16 @@ each tier takes the typed outputs of the ones it needs, and Pulumi derives the r
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pulumi
 
 from .capacity import Capacity
+from .config.quantity import parse_quantity
 from .config.security import SecuritySettings
 from .config.settings import Settings
+from .config.worker import WorkerRunSettings
+from .config.worker import max_workers as worker_max_workers
 from .demands_from_settings import workload_demands
 from .images import deploy_images
 from .platforms import platform_module
@@ -115,9 +119,9 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
     redis = RedisCache("redis", ctx, settings.redis, storage_class=rwo(settings.redis.storage.storage_class))
 
     config = AppConfig("app-config", ctx, StoreEndpoints(
-        neo4j=neo4j.bolt, redis=redis.endpoint, qdrant=qdrant.endpoint, qdrant_grpc=qdrant.grpc,
-        kafka=kafka.bootstrap, neo4j_database=settings.neo4j.database,
-    ))
+        neo4j=neo4j.bolt, redis=redis.endpoint, qdrant=qdrant.endpoint, kafka=kafka.bootstrap,
+    ), max_workers=worker_max_workers(settings.worker_run or WorkerRunSettings(),
+                                      parse_quantity(settings.worker.resources.cpu_limit) or Decimal(1)))
     shared_class = settings.shared_data.storage_class or (
         target.storage.read_write_many if settings.shared_data.access_mode == "ReadWriteMany"
         else target.storage.read_write_once

@@ -7,28 +7,30 @@ from typing import Any
 from archivist_infra.offline.render import manifests
 from tests.conftest import VALID_IMAGES, env_of, find, pod_spec, run_config
 
-APPS = ("archivist-worker", "archivist-search", "archivist-graph")
+SERVICES = ("archivist-search", "archivist-graph")  # the worker is a CronJob (tests/test_worker.py)
 
 
 def main_container(obj: dict[str, Any]) -> dict[str, Any]:
     return pod_spec(obj)["containers"][0]
 
 
+def worker_pod(objects: list) -> dict[str, Any]:
+    return find(objects, "CronJob", "archivist-worker")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+
+
 def test_each_service_gets_exactly_the_env_its_code_reads(dev_objects: list) -> None:
-    worker = env_of(main_container(find(dev_objects, "Deployment", "archivist-worker")))
-    assert worker == {
-        "GEMINI_API_KEY": ("secret", "GEMINI_API_KEY"), "NEO4J_URI": ("config", "NEO4J_URI"),
-        "NEO4J_PASSWORD": ("secret", "NEO4J_PASSWORD"), "REDIS_URL": ("config", "REDIS_URL"),
-        "QDRANT_HOST": ("config", "QDRANT_HOST"), "QDRANT_PORT": ("config", "QDRANT_PORT"),
-        "KAFKA_BOOTSTRAP_SERVERS": ("config", "KAFKA_BOOTSTRAP_SERVERS"), "MODE": "worker",
-        "WORKER_ID": ("field", "metadata.name"), "HOME": "/tmp",
-    }
-    search = env_of(main_container(find(dev_objects, "Deployment", "archivist-search")))
+    # Worker: GEMINI_API_KEY is its only os.Getenv (internal/app/config.go:197); viper binds no env.
+    # HOME is for Go's os.UserHomeDir and TeX under a read-only root.
+    worker = env_of(worker_pod(dev_objects)["containers"][0])
+    assert worker == {"GEMINI_API_KEY": ("secret", "GEMINI_API_KEY"), "HOME": "/tmp"}
+    # Search: app/cache.py:28 REDIS_URL, app/vector_store.py:46 GEMINI_API_KEY.
+    search = env_of(main_container(find(dev_objects, "StatefulSet", "archivist-search")))
     assert search == {"REDIS_URL": ("config", "REDIS_URL"), "GEMINI_API_KEY": ("secret", "GEMINI_API_KEY"),
                       "HOME": "/tmp"}
+    # Graph: app/main.py:114-117,160, metadata_extractor.py:36; no Redis client anywhere.
     graph = env_of(main_container(find(dev_objects, "Deployment", "archivist-graph")))
     assert set(graph) == {"NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "KAFKA_BOOTSTRAP_SERVERS", "QDRANT_URL",
-                          "REDIS_URL", "GEMINI_API_KEY", "HOME"}
+                          "GEMINI_API_KEY", "HOME"}
 
 
 def test_configmap_addresses_are_derived_from_the_store_services(dev_objects: list) -> None:
@@ -52,7 +54,7 @@ def test_a_renamed_namespace_flows_into_every_address() -> None:
 
 
 def test_worker_mounts_shared_data_and_config_and_prepares_dirs(dev_objects: list) -> None:
-    spec = pod_spec(find(dev_objects, "Deployment", "archivist-worker"))
+    spec = worker_pod(dev_objects)
     mounts = {m["mountPath"]: m["name"] for m in spec["containers"][0]["volumeMounts"]}
     assert mounts["/data"] == "shared-data" and mounts["/app/config"] == "config"
     volumes = {v["name"]: v for v in spec["volumes"]}
@@ -60,7 +62,6 @@ def test_worker_mounts_shared_data_and_config_and_prepares_dirs(dev_objects: lis
     assert "mkdir -p /data/lib /data/tex_files /data/reports /data/logs" in spec["initContainers"][0]["command"][-1]
     claim = find(dev_objects, "PersistentVolumeClaim", "archivist-data")
     assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]  # dev: one node
-    assert spec["containers"][0]["livenessProbe"]["exec"]["command"][-1].startswith("test -w /data")
 
 
 def test_prod_shared_data_is_read_write_many_20gi(prod_objects: list) -> None:
@@ -70,8 +71,8 @@ def test_prod_shared_data_is_read_write_many_20gi(prod_objects: list) -> None:
 
 
 def test_http_services_are_probed_where_they_listen(dev_objects: list) -> None:
-    for name, port in (("archivist-search", 8000), ("archivist-graph", 8081)):
-        c = main_container(find(dev_objects, "Deployment", name))
+    for name, kind, port in (("archivist-search", "StatefulSet", 8000), ("archivist-graph", "Deployment", 8081)):
+        c = main_container(find(dev_objects, kind, name))
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
             assert c[probe]["httpGet"] == {"path": "/health", "port": port}
         svc = find(dev_objects, "Service", name)
@@ -81,11 +82,15 @@ def test_http_services_are_probed_where_they_listen(dev_objects: list) -> None:
 
 
 def test_autoscaling_follows_the_guide(prod_objects: list) -> None:
-    expected = {"archivist-worker": (2, 20), "archivist-search": (2, 10), "archivist-graph": (2, 10)}
+    # The batch worker has no autoscaler (tests/test_worker.py covers the service mode's 2-20).
+    assert not [o for o in prod_objects if o["kind"] == "HorizontalPodAutoscaler"
+                and o["metadata"]["name"] == "archivist-worker"]
+    expected = {"archivist-search": (2, 10), "archivist-graph": (2, 10)}
     for name, (lo, hi) in expected.items():
         hpa = find(prod_objects, "HorizontalPodAutoscaler", name)["spec"]
         assert (hpa["minReplicas"], hpa["maxReplicas"]) == (lo, hi)
-        assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+        kind = "StatefulSet" if name == "archivist-search" else "Deployment"
+        assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": kind, "name": name}
         targets = {m["resource"]["name"]: m["resource"]["target"]["averageUtilization"] for m in hpa["metrics"]}
         assert targets == {"cpu": 70, "memory": 80}
         up, down = hpa["behavior"]["scaleUp"], hpa["behavior"]["scaleDown"]
@@ -97,15 +102,28 @@ def test_autoscaling_follows_the_guide(prod_objects: list) -> None:
 
 
 def test_deployments_leave_replicas_to_the_autoscaler_and_roll_without_downtime(prod_run, prod_objects: list) -> None:  # type: ignore[no-untyped-def]
-    for name in APPS:
-        spec = find(prod_objects, "Deployment", name)["spec"]
-        assert "replicas" not in spec
-        assert spec["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
-        assert prod_run.one("kubernetes:apps/v1:Deployment", f"{name}-deployment").ignore_changes == ["spec.replicas"]
+    spec = find(prod_objects, "Deployment", "archivist-graph")["spec"]
+    assert "replicas" not in spec
+    assert spec["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
+    assert prod_run.one("kubernetes:apps/v1:Deployment", "archivist-graph-deployment").ignore_changes == ["spec.replicas"]
+    assert "replicas" not in find(prod_objects, "StatefulSet", "archivist-search")["spec"]
+    assert prod_run.one("kubernetes:apps/v1:StatefulSet", "archivist-search-statefulset").ignore_changes == [
+        "spec.replicas"]
+
+
+def test_search_index_lives_on_a_volume_per_replica_that_outlives_pods(prod_objects: list) -> None:
+    spec = find(prod_objects, "StatefulSet", "archivist-search")["spec"]
+    [claim] = spec["volumeClaimTemplates"]
+    assert claim["metadata"]["name"] == "index" and claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    assert claim["spec"]["resources"]["requests"]["storage"] == "2Gi"
+    assert spec["persistentVolumeClaimRetentionPolicy"] == {"whenDeleted": "Retain", "whenScaled": "Retain"}
+    mounts = {m["mountPath"]: m["name"] for m in spec["template"]["spec"]["containers"][0]["volumeMounts"]}
+    assert mounts["/app/data"] == "index"  # ./data/qdrant under WORKDIR /app (app/vector_store.py:27-31)
+    assert "index" not in {v["name"] for v in spec["template"]["spec"]["volumes"]}
 
 
 def test_disruption_budgets_never_block_a_drain(prod_objects: list) -> None:
-    for name in APPS:
+    for name in SERVICES:
         pdb = find(prod_objects, "PodDisruptionBudget", name)["spec"]
         assert pdb["maxUnavailable"] == 1 and "minAvailable" not in pdb
         assert pdb["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
@@ -121,11 +139,6 @@ def test_config_changes_roll_the_pods() -> None:
     assert a != b and len(a) == 16
 
 
-def test_extra_env_and_port_for_a_future_worker_server() -> None:
-    objects = manifests(run_config({"images": VALID_IMAGES, "worker": {
-        "port": 8080, "env": {"LOG_LEVEL": "debug"},
-        "healthCheck": {"kind": "http", "path": "/health", "port": 8080}}}))
-    worker = main_container(find(objects, "Deployment", "archivist-worker"))
-    assert env_of(worker)["LOG_LEVEL"] == "debug"
-    assert worker["readinessProbe"]["httpGet"] == {"path": "/health", "port": 8080}
-    assert find(objects, "Service", "archivist-worker")["spec"]["ports"][0]["port"] == 8080
+def test_extra_env_reaches_the_worker() -> None:
+    objects = manifests(run_config({"images": VALID_IMAGES, "worker": {"env": {"LOG_LEVEL": "debug"}}}))
+    assert env_of(worker_pod(objects)["containers"][0])["LOG_LEVEL"] == "debug"

@@ -123,8 +123,10 @@ def _deps(run: Any, type_token: str, name: str) -> set[str]:
 def test_apps_wait_for_store_services_not_store_pods(dev_run: Any) -> None:
     """The original deployed in seven phases with two five-minute waits; here apps and stores start together."""
     all_deps: set[str] = set()
-    for app in ("archivist-worker", "archivist-search", "archivist-graph"):
-        deps = _deps(dev_run, "kubernetes:apps/v1:Deployment", f"{app}-deployment")
+    for kind, name in (("batch/v1:CronJob", "archivist-worker-cronjob"),
+                       ("apps/v1:StatefulSet", "archivist-search-statefulset"),
+                       ("apps/v1:Deployment", "archivist-graph-deployment")):
+        deps = _deps(dev_run, f"kubernetes:{kind}", name)
         assert not {d for d in deps if d.endswith("-statefulset")}, deps
         all_deps |= deps
     config_deps = _deps(dev_run, "kubernetes:core/v1:ConfigMap", "app-config-configmap")
@@ -244,16 +246,20 @@ def test_cli_capacity_prints_the_figures_and_refuses_bad_config(tmp_path: Any) -
     assert result.returncode == 0, result.stderr
     assert "platform gke" in result.stdout
     nodes = next(line for line in result.stdout.splitlines() if line.startswith("workload nodes"))
-    assert nodes.split()[2:] == ["2", "5"]  # the guide's max replicas need five e2-standard-4 nodes
-    # Filestore bills its 1 TiB minimum for the 20 Gi shared claim, on top of 67-87 Gi of disks.
+    # The guide's max replicas of search/graph/Qdrant and a batch worker (no pod between runs, at most a
+    # scheduled and an on-demand run) need one to three e2-standard-4 nodes.
+    assert nodes.split()[2:] == ["1", "3"]
+    # Filestore bills its 1 TiB minimum for the 20 Gi shared claim, on top of the disks: 71-107 Gi
+    # requested, the search index a 2 Gi pd-ssd per replica (2-10) billed at the 10 GiB minimum.
     billed = next(line for line in result.stdout.splitlines() if line.startswith("storage billed "))
-    assert billed.split()[2:] == ["1.1Ti", "1.1Ti"]
+    assert billed.split()[2:] == ["1.1Ti", "1.2Ti"]
 
     bad = tmp_path / "bad.yaml"
-    bad.write_text("config:\n  archivist:platform: gke\n  archivist:cluster:\n    region: europe-west1\n")
+    bad.write_text("config:\n  archivist:platform: gke\n  archivist:cluster:\n    region: europe-west1\n"
+                   "  archivist:source:\n    commit: f27c790\n")
     result = _cli("capacity", "prod", "--config-file", str(bad))
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "archivist:cluster.project" in result.stderr and "archivist:images.worker" in result.stderr
+    assert "archivist:cluster.project" in result.stderr and "archivist:source.commit" in result.stderr
 
 
 def _flatten(value: Any) -> list[Any]:

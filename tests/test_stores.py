@@ -23,7 +23,8 @@ def test_neo4j_auth_comes_from_the_secret_in_user_slash_password_form(dev_object
     ports = {p["name"]: p["containerPort"] for p in container(sts)["ports"]}
     assert ports == {"http": 7474, "bolt": 7687}
     assert container(sts)["startupProbe"]["tcpSocket"]["port"] == 7687
-    assert env["NEO4J_initial_dbms_default__database"] == "archivist"
+    # The default database stays `neo4j`, the one the graph service opens (graph-service/app/main.py:121-127).
+    assert "NEO4J_initial_dbms_default__database" not in env
 
 
 def test_neo4j_memory_follows_the_limit(dev_objects: list) -> None:

@@ -32,6 +32,8 @@ from .settings import (
     SharedDataSettings,
     Volume,
 )
+from .source import parse_source
+from .worker import parse_worker_run
 
 NAMESPACE = "archivist"
 
@@ -39,7 +41,7 @@ NAMESPACE = "archivist"
 TOP_LEVEL_KEYS = (
     "platform", "namespace", "protect", "allowDataLoss", "spreadAcrossNodes", "cluster", "images",
     "neo4j", "kafka", "qdrant", "redis", "worker", "search", "graph", "sharedData",
-    "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota",
+    "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota", "source",
 )
 SECRET_KEYS = ("geminiApiKey", "neo4jPassword")
 
@@ -85,9 +87,16 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
     spread = root.boolean("spreadAcrossNodes", False)
 
     cluster = platform_module(platform).parse(root.section("cluster"))
-    images = parse_images(root.section("images"))
+    source = parse_source(root)
+    images = parse_images(root.section("images"), source)
 
-    apps = {name: _app(root.section(name), name) for name in ("worker", "search", "graph")}
+    sections = {name: root.section(name) for name in ("worker", "search", "graph")}
+    # The worker's run keys first: _app rejects keys nobody has read.
+    worker_run = parse_worker_run(sections["worker"], source, platform=platform,
+                                  node_cpu=platform_module(platform).node_machine(cluster)[0])
+    # The search service's embedded vector index (app/vector_store.py:27-31), one volume per replica.
+    search_index = _volume(sections["search"], "2Gi")
+    apps = {name: _app(sections[name], name) for name in ("worker", "search", "graph")}
     settings = Settings(
         project=project,
         stack=stack,
@@ -99,7 +108,7 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
         images=images,
         cluster=cluster,
         neo4j=_neo4j(root.section("neo4j")),
-        kafka=_kafka(root.section("kafka")),
+        kafka=_kafka(root.section("kafka"), graph_max=apps["graph"].autoscaling.max_replicas),
         qdrant=_qdrant(root.section("qdrant")),
         redis=_redis(root.section("redis")),
         worker=apps["worker"],
@@ -108,6 +117,9 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
         shared_data=_shared_data(root.section("sharedData")),
         ingress=_ingress(root.section("ingress")),
         security=parse_security(root),
+        source=source,
+        worker_run=worker_run,
+        search_index=search_index,
     )
 
     if "geminiApiKey" not in secrets_present:
@@ -244,9 +256,12 @@ def _neo4j(reader: ConfigReader) -> Neo4jSettings:
         resources=_resources(reader, _GUIDE_RESOURCES["neo4j"]),
         storage=_volume(reader, "10Gi"),
         plugins=tuple(reader.string_list("plugins")) if reader.has("plugins") else ("apoc",),
-        database=reader.dns_label("database", "archivist"),
+        database=reader.dns_label("database", "neo4j"),
     )
     reader.reject_unknown()
+    if settings.database != "neo4j":
+        reader.problems.add(reader.key("database"), f"{settings.database!r}: the graph service opens the database "
+                            "'neo4j' (services/graph-service/app/main.py:121-127) and Community serves one; remove the key")
     memory = parse_quantity(settings.resources.memory_limit)
     if memory is not None and memory < Decimal(768) * 2**20:
         reader.problems.add(
@@ -256,15 +271,23 @@ def _neo4j(reader: ConfigReader) -> Neo4jSettings:
     return settings
 
 
-def _kafka(reader: ConfigReader) -> KafkaSettings:
+def _kafka(reader: ConfigReader, *, graph_max: int) -> KafkaSettings:
+    # Every graph replica consumes `paper.processed` in group `graph-builder`
+    # (services/graph-service/app/main.py:148-152): a replica beyond the partition count idles.
     settings = KafkaSettings(
         image=reader.string("image", versions.KAFKA_IMAGE),
         brokers=reader.integer("brokers", 1, minimum=1, maximum=9),
-        partitions=reader.integer("partitions", 3, minimum=1, maximum=1000),
+        partitions=reader.integer("partitions", max(3, graph_max), minimum=1, maximum=1000),
         resources=_resources(reader, _GUIDE_RESOURCES["kafka"]),
         storage=_volume(reader, "10Gi"),
     )
     reader.reject_unknown()
+    if settings.partitions < graph_max:
+        reader.problems.add(
+            reader.key("partitions"),
+            f"{settings.partitions} is below archivist:graph.autoscaling.maxReplicas ({graph_max}): graph replicas "
+            "beyond the partition count would consume nothing; raise partitions or lower the graph's maxReplicas",
+        )
     return settings
 
 

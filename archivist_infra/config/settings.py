@@ -145,6 +145,9 @@ class Settings:
     shared_data: SharedDataSettings
     ingress: IngressSettings
     security: Any = None  # config.security.SecuritySettings; defaulted so older constructors keep working
+    source: Any = None  # config.source.SourceSettings: the application source deployed (None: the default pin)
+    worker_run: Any = None  # config.worker.WorkerRunSettings: batch (default) or service (None: batch defaults)
+    search_index: Volume | None = None  # archivist:search.storage: each search replica's index volume
 
     @property
     def apps(self) -> tuple[AppSettings, AppSettings, AppSettings]:

@@ -26,41 +26,56 @@ class StoreEndpoints:
     neo4j: Endpoint
     redis: Endpoint
     qdrant: Endpoint
-    qdrant_grpc: Endpoint
     kafka: Endpoint
-    neo4j_database: str
+    neo4j_database: str = "neo4j"  # the database the graph service opens (main.py:121-127)
 
 
-def worker_config(neo4j_url: str, neo4j_db: str, qdrant_host: str, qdrant_port: int, qdrant_grpc_port: int,
-                  redis_address: str) -> str:
-    """The worker's config.yaml, as the original ConfigMap laid it out, with derived addresses."""
+FAISS_INDEX_DIR = "/data/faiss_index"
+GEMINI_MODEL = "models/gemini-2.0-flash-exp"  # config/config.yaml:11 at the pinned commit
+
+
+def worker_config(*, neo4j_url: str, neo4j_db: str, redis_address: str, max_workers: int) -> str:
+    """The worker's config.yaml: the keys app.Config reads (internal/app/config.go:14-152), with the
+    values of the pinned config/config.yaml where the cluster does not decide them, and passing
+    validateConfig (config.go:244-318; ported in tests/test_worker_config.py)."""
     config: dict[str, Any] = {
         "input_dir": "/data/lib",
         "tex_output_dir": "/data/tex_files",
         "report_output_dir": "/data/reports",
-        "processing": {"max_workers": 4, "batch_size": 10, "timeout_per_paper": 600},
+        # max_workers <= runtime.NumCPU() on the smallest node (config.go:249-252).
+        "processing": {"max_workers": max_workers, "batch_size": 10, "timeout_per_paper": 600},
         "gemini": {
-            "model": "models/gemini-2.0-flash-exp",
+            "model": GEMINI_MODEL,
             "max_tokens": 8000,
             "temperature": 0.3,
+            # config/config.yaml:16-42: the stage settings matter (analyzer.go:83-88 reads stage 1's).
             "agentic": {
                 "enabled": True, "max_iterations": 1, "self_reflection": False, "multi_stage_analysis": False,
+                "stages": {
+                    "metadata_extraction": {"model": GEMINI_MODEL, "temperature": 1},
+                    "methodology_analysis": {"model": GEMINI_MODEL, "temperature": 1, "thinking_budget": 10000},
+                    "latex_generation": {"model": GEMINI_MODEL, "temperature": 1, "validation": True},
+                },
                 "retry": {"max_attempts": 3, "backoff_multiplier": 2, "initial_delay_ms": 1000},
             },
         },
         "latex": {"compiler": "pdflatex", "engine": "latexmk", "clean_aux": True},
+        "hash_algorithm": "sha256",  # config/config.yaml:49; validateConfig refuses an empty one (config.go:303-315)
+        # `index` and `chat` create this directory (index.go:89, chat.go:103); on the shared volume.
+        "faiss": {"index_dir": FAISS_INDEX_DIR},
         "graph": {
             "enabled": True,
+            # No password: the config file is a ConfigMap, and the Go CLI opens Neo4j only in
+            # cmd/graph-init, which the worker image does not contain (README, Application readiness).
             "neo4j": {"uri": neo4j_url, "username": "neo4j", "database": neo4j_db},
-            "citation_extraction": {"enabled": True, "prioritize_in_text": True, "confidence_threshold": 0.7},
-            "search": {"vector_weight": 0.5, "graph_weight": 0.3, "keyword_weight": 0.2},
+            "async_building": True,
+            "max_graph_workers": 2,
+            "citation_extraction": {"enabled": True, "prioritize_in_text": True, "confidence_threshold": 0.7,
+                                    "importance_filter": ["high", "medium"]},
+            "search": {"default_top_k": 10, "vector_weight": 0.5, "graph_weight": 0.3, "keyword_weight": 0.2,
+                       "traversal_depth": 2},
         },
-        "qdrant": {
-            "host": qdrant_host, "port": qdrant_port, "grpc_port": qdrant_grpc_port,
-            "collection_name": "archivist_papers", "use_grpc": True,
-            "vector": {"size": 768, "distance": "Cosine", "on_disk": False},
-            "chunking": {"enabled": True, "chunk_size": 512, "chunk_overlap": 50},
-        },
+        # The hash cache `process` skips processed papers with (internal/worker/pool.go:273-310).
         "cache": {"enabled": True, "type": "redis", "ttl": 720,
                   "redis": {"addr": redis_address, "password": "", "db": 0}},
         "logging": {"level": "info", "file": "/data/logs/processing.log", "console": True},
@@ -71,22 +86,20 @@ def worker_config(neo4j_url: str, neo4j_db: str, qdrant_host: str, qdrant_port: 
 class AppConfig(pulumi.ComponentResource):
     name: pulumi.Output[str]
 
-    def __init__(self, name: str, ctx: TierContext, stores: StoreEndpoints,
+    def __init__(self, name: str, ctx: TierContext, stores: StoreEndpoints, *, max_workers: int,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:config:AppConfig", name, None, opts)
-        config_yaml = pulumi.Output.all(
-            stores.neo4j.url, stores.qdrant.host, stores.redis.address
-        ).apply(lambda v: worker_config(v[0], stores.neo4j_database, v[1], stores.qdrant.port,
-                                        stores.qdrant_grpc.port, v[2]))
+        config_yaml = pulumi.Output.all(stores.neo4j.url, stores.redis.address).apply(
+            lambda v: worker_config(neo4j_url=v[0], neo4j_db=stores.neo4j_database, redis_address=v[1],
+                                    max_workers=max_workers))
         cm = k8s.core.v1.ConfigMap(
             f"{name}-configmap",
             metadata={"name": "archivist-config", "namespace": ctx.namespace, "labels": ctx.labels("archivist", "config")},
+            # Only what some service reads: config.yaml (worker); NEO4J_*, KAFKA_*, QDRANT_URL (graph); REDIS_URL (search).
             data={
                 CONFIG_FILE: config_yaml,
                 "NEO4J_URI": stores.neo4j.url,
                 "NEO4J_USER": "neo4j",
-                "QDRANT_HOST": stores.qdrant.host,
-                "QDRANT_PORT": str(stores.qdrant.port),
                 "QDRANT_URL": stores.qdrant.url,
                 "REDIS_URL": stores.redis.url,
                 "KAFKA_BOOTSTRAP_SERVERS": stores.kafka.address,

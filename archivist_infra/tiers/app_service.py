@@ -30,6 +30,9 @@ class AppServiceArgs:
     volumes: list[Spec] = field(default_factory=list)
     volume_mounts: list[Spec] = field(default_factory=list)
     init_containers: list[Spec] = field(default_factory=list)
+    args: list[str] | None = None  # arguments to the image's entrypoint (None: the image's CMD)
+    # Per-replica persistent volumes (name -> (size, class)): the service runs as a StatefulSet then.
+    claim_templates: dict[str, tuple[str, str | None]] = field(default_factory=dict)
 
 
 class AppService(pulumi.ComponentResource):
@@ -59,6 +62,8 @@ class AppService(pulumi.ComponentResource):
             "volume_mounts": [*args.volume_mounts, {"name": "tmp", "mount_path": "/tmp"}],
             **probes(s.health),
         }
+        if args.args is not None:
+            container["args"] = args.args
         if s.port is not None:
             container["ports"] = [{"name": "http", "container_port": s.port}]
         volumes = [*args.volumes, {"name": "tmp", "empty_dir": {"size_limit": "1Gi"}}]
@@ -66,34 +71,62 @@ class AppService(pulumi.ComponentResource):
             init.setdefault("security_context", container_security(read_only_root=True))
             init.setdefault("resources", resources(s.resources))
 
-        self.deployment = k8s.apps.v1.Deployment(
-            f"{app}-deployment",
-            metadata={"name": app, "namespace": ctx.namespace, "labels": labels},
-            spec={
-                "selector": {"match_labels": selector},
-                "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
-                "revision_history_limit": 5,
-                "template": {
-                    "metadata": {
-                        "labels": {**labels, **selector},
-                        "annotations": {"archivist.dev/config-checksum": args.config_checksum},
-                    },
-                    "spec": {
-                        "service_account_name": account.metadata.name,
-                        "automount_service_account_token": False,
-                        "security_context": pod_security(s.run_as_user),
-                        "enable_service_links": False,
-                        "termination_grace_period_seconds": 60,
-                        "init_containers": args.init_containers,
-                        "containers": [container],
-                        "volumes": volumes,
-                        **spread(selector, enabled=ctx.spread_across_nodes),
-                    },
-                },
+        template: Spec = {
+            "metadata": {
+                "labels": {**labels, **selector},
+                "annotations": {"archivist.dev/config-checksum": args.config_checksum},
             },
-            # The HPA owns spec.replicas; the Deployment leaves it unset and Pulumi ignores drift there.
-            opts=ctx.opts(self, ignore_changes=["spec.replicas"]),
-        )
+            "spec": {
+                "service_account_name": account.metadata.name,
+                "automount_service_account_token": False,
+                "security_context": pod_security(s.run_as_user),
+                "enable_service_links": False,
+                "termination_grace_period_seconds": 60,
+                "init_containers": args.init_containers,
+                "containers": [container],
+                "volumes": volumes,
+                **spread(selector, enabled=ctx.spread_across_nodes),
+            },
+        }
+        self.kind = "StatefulSet" if args.claim_templates else "Deployment"
+        if args.claim_templates:
+            claims: list[Spec] = []
+            for claim, (size, storage_class) in sorted(args.claim_templates.items()):
+                claim_spec: Spec = {"access_modes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
+                if storage_class:
+                    claim_spec["storage_class_name"] = storage_class
+                claims.append({"metadata": {"name": claim, "labels": labels}, "spec": claim_spec})
+            self.workload: k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet = k8s.apps.v1.StatefulSet(
+                f"{app}-statefulset",
+                metadata={"name": app, "namespace": ctx.namespace, "labels": labels},
+                spec={
+                    "selector": {"match_labels": selector},
+                    "service_name": app,
+                    # Replicas are interchangeable: start and stop them together, not one by one.
+                    "pod_management_policy": "Parallel",
+                    "update_strategy": {"type": "RollingUpdate"},
+                    # A replica's volume outlives a scale-down and comes back with the replica.
+                    "persistent_volume_claim_retention_policy": {"when_deleted": "Retain", "when_scaled": "Retain"},
+                    "revision_history_limit": 5,
+                    "template": template,
+                    "volume_claim_templates": claims,
+                },
+                opts=ctx.opts(self, ignore_changes=["spec.replicas"]),
+            )
+        else:
+            self.workload = k8s.apps.v1.Deployment(
+                f"{app}-deployment",
+                metadata={"name": app, "namespace": ctx.namespace, "labels": labels},
+                spec={
+                    "selector": {"match_labels": selector},
+                    "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
+                    "revision_history_limit": 5,
+                    "template": template,
+                },
+                # The HPA owns spec.replicas; the Deployment leaves it unset and Pulumi ignores drift there.
+                opts=ctx.opts(self, ignore_changes=["spec.replicas"]),
+            )
+        self.deployment = self.workload
 
         self.endpoint = None
         if s.port is not None:
@@ -108,6 +141,6 @@ class AppService(pulumi.ComponentResource):
             self.endpoint = Endpoint(service_host(service.metadata.name, ctx.namespace), s.port, "http")
 
         self.hpa = autoscaler(self, ctx, app, s.autoscaling,
-                              target=("apps/v1", "Deployment", self.deployment.metadata.name))
+                              target=("apps/v1", self.kind, self.workload.metadata.name))
         self.pdb = disruption_budget(self, ctx, app, labels)
         self.register_outputs({"url": self.endpoint.url if self.endpoint else None})

@@ -6,20 +6,20 @@ from dataclasses import dataclass
 
 import pulumi
 
-from ..config.settings import Settings
+from ..config.settings import Settings, Volume
+from ..config.worker import WorkerRunSettings
 from ..images import ImageRefs
-from .app_config import CONFIG_FILE, AppConfig
+from .app_config import AppConfig
 from .app_service import AppService, AppServiceArgs
 from .context import TierContext
 from .pods import Spec
 from .secrets import AppSecrets
-
-DATA_DIRS = ("/data/lib", "/data/tex_files", "/data/reports", "/data/logs")
+from .worker import ArchivistWorker
 
 
 @dataclass(frozen=True)
 class ArchivistApps:
-    worker: AppService
+    worker: ArchivistWorker
     search: AppService
     graph: AppService
 
@@ -28,15 +28,13 @@ def _literal(env: dict[str, str]) -> list[Spec]:
     return [{"name": k, "value": v} for k, v in sorted(env.items())]
 
 
-def worker_env(config: AppConfig, secrets: AppSecrets, extra: dict[str, str]) -> list[Spec]:
+def worker_env(secrets: AppSecrets, extra: dict[str, str]) -> list[Spec]:
+    """The worker reads GEMINI_API_KEY (internal/app/config.go:197, its only os.Getenv) and its config
+    file; viper binds no environment. HOME: Go's os.UserHomeDir (preferences, config.go:176) and TeX's
+    caches write under it, and the root filesystem is read-only."""
     return [
         secrets.gemini_api_key.env("GEMINI_API_KEY"),
-        *config.env("NEO4J_URI"),
-        secrets.neo4j_password.env("NEO4J_PASSWORD"),
-        *config.env("REDIS_URL", "QDRANT_HOST", "QDRANT_PORT", "KAFKA_BOOTSTRAP_SERVERS"),
-        {"name": "MODE", "value": "worker"},
-        {"name": "WORKER_ID", "value_from": {"field_ref": {"field_path": "metadata.name"}}},
-        {"name": "HOME", "value": "/tmp"},  # TeX writes its font cache under $HOME; the root FS is read-only
+        {"name": "HOME", "value": "/tmp"},
         *_literal(extra),
     ]
 
@@ -48,54 +46,75 @@ def search_env(config: AppConfig, secrets: AppSecrets, extra: dict[str, str]) ->
 
 
 def graph_env(config: AppConfig, secrets: AppSecrets, extra: dict[str, str]) -> list[Spec]:
-    # The original manifest forgot QDRANT_URL, which the semantic search endpoints need.
+    # What services/graph-service/app reads (main.py:113-164): Neo4j, Kafka, Qdrant, Gemini; no Redis.
     return [
         *config.env("NEO4J_URI", "NEO4J_USER"),
         secrets.neo4j_password.env("NEO4J_PASSWORD"),
-        *config.env("KAFKA_BOOTSTRAP_SERVERS", "QDRANT_URL", "REDIS_URL"),
+        *config.env("KAFKA_BOOTSTRAP_SERVERS", "QDRANT_URL"),
         secrets.gemini_api_key.env("GEMINI_API_KEY"),
         {"name": "HOME", "value": "/tmp"},
         *_literal(extra),
     ]
 
 
+# The graph service's startup gives Kafka 10 tries 3 s apart, then uvicorn exits
+# (services/graph-service/app/kafka_consumer.py:34-67, main.py:145-154): on a first deploy,
+# where Kafka starts with it, that is a crash loop into long back-offs. This waits for a
+# broker's port first, with the graph image's own python, and gives up after a deadline.
+KAFKA_WAIT_SECONDS = 600
+KAFKA_WAIT = f"""import os, socket, sys, time
+deadline = time.monotonic() + {KAFKA_WAIT_SECONDS}
+servers = os.environ["KAFKA_BOOTSTRAP_SERVERS"].split(",")
+while True:
+    for server in servers:
+        host, _, port = server.strip().rpartition(":")
+        try:
+            socket.create_connection((host, int(port)), timeout=3).close()
+            print(f"kafka reachable at {{server}}")
+            sys.exit(0)
+        except OSError as error:
+            last = f"{{server}}: {{error}}"
+    if time.monotonic() > deadline:
+        print(f"kafka not reachable after {KAFKA_WAIT_SECONDS}s ({{last}})", file=sys.stderr)
+        sys.exit(1)
+    time.sleep(3)
+"""
+
+
+def kafka_wait_container(image: pulumi.Input[str], config: AppConfig) -> Spec:
+    return {
+        "name": "wait-for-kafka",
+        "image": image,
+        "image_pull_policy": "IfNotPresent",
+        "command": ["python", "-c", KAFKA_WAIT],
+        "env": config.env("KAFKA_BOOTSTRAP_SERVERS"),
+    }
+
+
 def deploy_apps(ctx: TierContext, settings: Settings, *, images: ImageRefs, config: AppConfig,
                 secrets: AppSecrets, shared_claim: pulumi.Input[str]) -> ArchivistApps:
-    worker = AppService("worker", ctx, AppServiceArgs(
-        settings=settings.worker,
-        image=images.worker,
-        env=worker_env(config, secrets, settings.worker.extra_env),
-        config_checksum=config.checksum,
-        volumes=[
-            {"name": "config", "config_map": {"name": config.name, "items": [{"key": CONFIG_FILE, "path": CONFIG_FILE}]}},
-            {"name": "shared-data", "persistent_volume_claim": {"claim_name": shared_claim}},
-        ],
-        volume_mounts=[
-            {"name": "config", "mount_path": "/app/config", "read_only": True},
-            {"name": "shared-data", "mount_path": "/data"},
-        ],
-        # A fresh shared volume hides the directories the image created under /data.
-        init_containers=[{
-            "name": "data-dirs",
-            "image": images.worker,
-            "image_pull_policy": "IfNotPresent",
-            "command": ["/bin/sh", "-c", "mkdir -p " + " ".join(DATA_DIRS)],
-            "volume_mounts": [{"name": "shared-data", "mount_path": "/data"}],
-        }],
-    ))
+    worker = ArchivistWorker(
+        "worker", ctx, app=settings.worker, run=settings.worker_run or WorkerRunSettings(),
+        image=images.worker, env=worker_env(secrets, settings.worker.extra_env),
+        config_map=config.name, config_checksum=config.checksum, claim=shared_claim,
+    )
+    index = settings.search_index or Volume(size="2Gi", storage_class=None)
     search = AppService("search", ctx, AppServiceArgs(
         settings=settings.search,
         image=images.search,
         env=search_env(config, secrets, settings.search.extra_env),
         config_checksum=config.checksum,
-        # The service keeps an embedded vector index under ./data (WORKDIR /app).
-        volumes=[{"name": "index", "empty_dir": {"size_limit": "2Gi"}}],
+        # The service keeps an embedded Qdrant under ./data/qdrant (app/vector_store.py:27-31, WORKDIR /app):
+        # a volume per replica that survives restarts, reschedules and scale-downs. Replicas do not share
+        # it (an embedded Qdrant locks its directory), so each replica has its own index (README).
         volume_mounts=[{"name": "index", "mount_path": "/app/data"}],
+        claim_templates={"index": (index.size, index.storage_class or ctx.target.storage.read_write_once)},
     ))
     graph = AppService("graph", ctx, AppServiceArgs(
         settings=settings.graph,
         image=images.graph,
         env=graph_env(config, secrets, settings.graph.extra_env),
         config_checksum=config.checksum,
+        init_containers=[kafka_wait_container(images.graph, config)],
     ))
     return ArchivistApps(worker=worker, search=search, graph=graph)

@@ -46,8 +46,8 @@ class Neo4jStore(pulumi.ComponentResource):
             {"name": "NEO4J_server_memory_heap_initial__size", "value": heap},
             {"name": "NEO4J_server_memory_heap_max__size", "value": heap},
             {"name": "NEO4J_server_memory_pagecache_size", "value": page_cache},
-            # Community edition serves one database: name it what the worker's config asks for.
-            {"name": "NEO4J_initial_dbms_default__database", "value": settings.database},
+            # No default-database rename: Community serves one database, and the graph service opens
+            # `neo4j` (services/graph-service/app/main.py:121-127, graph_builder.py:32).
             {"name": "NEO4J_server_default__listen__address", "value": "0.0.0.0"},
         ]
         if settings.plugins:

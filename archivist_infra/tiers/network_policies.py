@@ -24,7 +24,6 @@ from .kafka import CLIENT_PORT as KAFKA_PORT
 from .kafka import CONTROLLER_PORT as KAFKA_CONTROLLER_PORT
 from .neo4j import BOLT_PORT
 from .pods import Spec
-from .qdrant import GRPC_PORT as QDRANT_GRPC_PORT
 from .qdrant import HTTP_PORT as QDRANT_HTTP_PORT
 from .qdrant import P2P_PORT as QDRANT_P2P_PORT
 from .redis import PORT as REDIS_PORT
@@ -42,6 +41,7 @@ WORKLOADS = (NEO4J, KAFKA, QDRANT, REDIS, WORKER, SEARCH, GRAPH)
 # metadata endpoint hands out the node's credentials.
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.169.254/32")
 HTTPS = 443
+HTTP = 80
 DNS_PORT = 53
 
 
@@ -74,18 +74,22 @@ def flow_table(settings: Settings) -> tuple[Flow, ...]:
     def allow(src: str, dst: str, *ports: int) -> None:
         flows.update(Flow(src, dst, p) for p in ports)
 
-    allow(WORKER, NEO4J, BOLT_PORT)
-    allow(WORKER, QDRANT, QDRANT_HTTP_PORT, QDRANT_GRPC_PORT)
+    # Only connections the pinned code makes. The worker's `process` reaches Redis for its hash
+    # cache (cache.redis.addr, internal/worker/pool.go:273-290) and Gemini; its Kafka producer is
+    # hard-coded to localhost:9094 and off without -i (pool.go:55-61), it opens no Neo4j or Qdrant.
     allow(WORKER, REDIS, REDIS_PORT)
-    allow(WORKER, KAFKA, KAFKA_PORT)
+    # Search: its Redis cache (REDIS_URL); its vector index is embedded, not the Qdrant server.
     allow(SEARCH, REDIS, REDIS_PORT)
+    # Graph: Neo4j (bolt), Kafka (consumer), Qdrant over REST (QDRANT_URL); it imports no Redis client.
     allow(GRAPH, NEO4J, BOLT_PORT)
     allow(GRAPH, KAFKA, KAFKA_PORT)
-    allow(GRAPH, REDIS, REDIS_PORT)
     allow(GRAPH, QDRANT, QDRANT_HTTP_PORT)
-    # Gemini is the only internet service the apps call; Neo4j fetches its plugins at start.
+    # Gemini (HTTPS) from every app; Neo4j fetches its plugins at start.
     for app in (WORKER, SEARCH, GRAPH):
         allow(app, INTERNET, HTTPS)
+    # Search downloads papers from the links providers return, and arXiv's are http://
+    # (app/providers/arxiv_provider.py:71-76,116-125): port 80, public addresses only.
+    allow(SEARCH, INTERNET, HTTP)
     if settings.neo4j.plugins:
         allow(NEO4J, INTERNET, HTTPS)
     # Brokers replicate on the client listener and vote on the controller listener. With one

@@ -7,7 +7,8 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from archivist_infra.images import BUILD_SPECS, ImageSettings, deploy_images, parse_images
+from archivist_infra.config.source import DEFAULT_COMMIT, DEFAULT_GIT_URL, SourceSettings
+from archivist_infra.images import ImageSettings, deploy_images, dockerfile_text, parse_images
 from archivist_infra.platforms.target import Registry
 
 from .conftest import RecordingMonitor, reader
@@ -17,15 +18,14 @@ IMAGE = "docker-build:index:Image"
 
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
-    for spec in BUILD_SPECS.values():
-        (tmp_path / spec.dockerfile).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / spec.dockerfile).write_text("FROM scratch\n")
+    (tmp_path / "go.mod").write_text("module archivist\n")
     return tmp_path
 
 
-def build_settings(checkout: Path, **extra: object) -> ImageSettings:
-    r = reader({"build": {"source": str(checkout), "tag": "abc1234", **extra}}, "archivist:images")
-    settings = parse_images(r)
+def build_settings(checkout: Path | None = None, **extra: object) -> ImageSettings:
+    source = SourceSettings(git_url=None, commit=None, path=checkout) if checkout else SourceSettings()
+    r = reader({"build": {"tag": "abc1234", **extra}}, "archivist:images")
+    settings = parse_images(r, source)
     assert not r.problems, r.problems.items
     return settings
 
@@ -49,10 +49,11 @@ def test_build_pushes_with_registry_cache_and_refers_by_digest(monitor: Recordin
         assert worker["platforms"] == ["linux/amd64"]
         assert worker["tags"] == ["europe-west1-docker.pkg.dev/proj/archivist/worker:abc1234"]
         assert worker["context"]["location"] == str(checkout)
-        assert worker["dockerfile"]["location"] == str(checkout / "Dockerfile.k8s")
+        # Our Dockerfiles, inline: the application's own worker Dockerfile does not build.
+        assert worker["dockerfile"] == {"inline": dockerfile_text("worker")}
         search = images["archivist-images-search"].inputs
         assert search["context"]["location"] == str(checkout / "services/search-engine")
-        assert images["archivist-images-graph"].inputs["dockerfile"]["location"].endswith("services/graph-service/Dockerfile")
+        assert images["archivist-images-graph"].inputs["dockerfile"]["inline"] == dockerfile_text("graph")
         assert worker["registries"][0]["address"] == "europe-west1-docker.pkg.dev"
         assert "registries" in images["archivist-images-worker"].secret_keys  # the password stays secret
         cache = "europe-west1-docker.pkg.dev/proj/archivist/worker:buildcache"
@@ -86,21 +87,39 @@ def test_reference_mode_returns_references() -> None:
     assert not r.problems and refs.search == "ghcr.io/me/search:1.0.0"
 
 
-def test_build_and_references_together_is_one_problem_per_mistake(tmp_path: Path) -> None:
-    r = reader({"worker": "ghcr.io/me/worker:1", "build": {"source": str(tmp_path), "tag": "latest", "platform": "windows"}},
+@pulumi.runtime.test
+def test_default_build_clones_the_pinned_commit_with_our_dockerfiles(monitor: RecordingMonitor) -> pulumi.Output[None]:
+    r = reader({}, "archivist:images")
+    settings = parse_images(r)
+    assert not r.problems and settings.build is not None and settings.build.tag == DEFAULT_COMMIT[:12]
+    refs = deploy_images(settings, registry(), platform_name="gke")
+
+    def check(_: object) -> None:
+        images = {r.name: r.inputs for r in monitor.of_type(IMAGE)}
+        git = f"{DEFAULT_GIT_URL}.git#{DEFAULT_COMMIT}"
+        assert images["archivist-images-worker"]["context"]["location"] == git
+        assert images["archivist-images-search"]["context"]["location"] == f"{git}:services/search-engine"
+        assert images["archivist-images-graph"]["context"]["location"] == f"{git}:services/graph-service"
+        assert images["archivist-images-worker"]["tags"] == [
+            f"europe-west1-docker.pkg.dev/proj/archivist/worker:{DEFAULT_COMMIT[:12]}"]
+    return pulumi.Output.from_input(refs.worker).apply(check)
+
+
+def test_build_and_references_together_is_one_problem_per_mistake() -> None:
+    r = reader({"worker": "ghcr.io/me/worker:1", "build": {"tag": "latest", "platform": "windows"}},
                "archivist:images")
     parse_images(r)
     keys = [p.key for p in r.problems.items]
-    assert set(keys) == {"archivist:images.build", "archivist:images.build.source", "archivist:images.build.tag",
-                         "archivist:images.build.platform"}
-    source = next(p for p in r.problems.items if p.key == "archivist:images.build.source")
-    assert "Dockerfile.k8s" in source.message
+    assert set(keys) == {"archivist:images.build", "archivist:images.search", "archivist:images.graph"}
 
 
-def test_missing_source_directory_is_reported(tmp_path: Path) -> None:
-    r = reader({"build": {"source": str(tmp_path / "nowhere"), "tag": "v1"}}, "archivist:images")
+def test_build_problems_are_reported_by_name() -> None:
+    r = reader({"build": {"source": "../checkout", "tag": "latest", "platform": "windows"}}, "archivist:images")
     parse_images(r)
-    assert [p.key for p in r.problems.items] == ["archivist:images.build.source"]
+    keys = {p.key for p in r.problems.items}
+    assert keys == {"archivist:images.build.source", "archivist:images.build.tag", "archivist:images.build.platform"}
+    moved = next(p for p in r.problems.items if p.key == "archivist:images.build.source")
+    assert "archivist:source.path" in moved.message
 
 
 def test_cloud_build_without_registry_is_refused(checkout: Path) -> None:

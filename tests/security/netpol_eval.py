@@ -113,10 +113,11 @@ def network_policies(objects: list[Obj]) -> list[Obj]:
 
 
 def workload_pods(objects: list[Obj]) -> dict[str, Endpoint]:
-    """One pod per Deployment/StatefulSet, labelled as its template says, keyed by app name."""
+    """One pod per Deployment/StatefulSet/CronJob, labelled as its template says, keyed by app name."""
     pods: dict[str, Endpoint] = {}
-    for i, obj in enumerate(o for o in objects if o["kind"] in ("Deployment", "StatefulSet")):
-        labels = obj["spec"]["template"]["metadata"]["labels"]
+    for i, obj in enumerate(o for o in objects if o["kind"] in ("Deployment", "StatefulSet", "CronJob")):
+        spec = obj["spec"]["jobTemplate"]["spec"] if obj["kind"] == "CronJob" else obj["spec"]
+        labels = spec["template"]["metadata"]["labels"]
         ns = obj["metadata"]["namespace"]
         pods[labels["app.kubernetes.io/name"]] = Endpoint(
             name=labels["app.kubernetes.io/name"], ip=f"10.8.0.{i + 10}", namespace=ns, labels=labels,

@@ -187,9 +187,12 @@ def mutated(draw: st.DrawFn) -> tuple[Config, str]:
     config = copy.deepcopy(DEV)
     victim = draw(st.sampled_from(["worker", "search", "graph", None]))
     if victim is None:
-        del config["images"]
-        return config, "archivist:images"
-    del config["images"][victim]
+        # The images build from archivist:source: a commit that is not 40 hex digits is refused by name.
+        config["source"] = {"commit": draw(st.sampled_from(["f27c790", "HEAD", "", "g" * 40]))}
+        return config, "archivist:source.commit"
+    # Ready-made references must be all three: leaving one out names it.
+    config["images"] = {app: f"registry.example.com/archivist/{app}:1.0.0" for app in ("worker", "search", "graph")
+                        if app != victim}
     return config, f"archivist:images.{victim}"
 
 

@@ -21,11 +21,14 @@ from netpol_eval import (
 from archivist_infra.tiers.network_policies import Flow, flow_table
 
 W, S, G = "archivist-worker", "archivist-search", "archivist-graph"
+# What the pinned code connects to: the worker's hash cache (Redis, internal/worker/pool.go:273-290)
+# and Gemini; search's Redis cache, Gemini and http:// PDF links (arxiv_provider.py:71-76); graph's
+# Neo4j, Kafka, Qdrant REST and Gemini (graph-service/app/main.py:113-164). Nothing else.
 COMMON = {
-    (W, "neo4j", 7687), (W, "qdrant", 6333), (W, "qdrant", 6334), (W, "redis", 6379), (W, "kafka", 9092),
+    (W, "redis", 6379),
     (S, "redis", 6379),
-    (G, "neo4j", 7687), (G, "kafka", 9092), (G, "redis", 6379), (G, "qdrant", 6333),
-    (W, "@internet", 443), (S, "@internet", 443), (G, "@internet", 443),
+    (G, "neo4j", 7687), (G, "kafka", 9092), (G, "qdrant", 6333),
+    (W, "@internet", 443), (S, "@internet", 443), (G, "@internet", 443), (S, "@internet", 80),
     ("kafka", "kafka", 9092), ("kafka", "kafka", 9093),
 }
 # The hand-written tables the generator must reproduce: dev has no plugins, one Qdrant
@@ -38,7 +41,7 @@ EXPECTED = {
     },
 }
 # Every port any Archivist component listens on or calls, plus the worker's phantom 8080.
-PORTS = (53, 443, 6333, 6334, 6335, 6379, 7474, 7687, 8000, 8080, 8081, 9092, 9093, 9094)
+PORTS = (53, 80, 443, 6333, 6334, 6335, 6379, 7474, 7687, 8000, 8080, 8081, 9092, 9093, 9094)
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
@@ -94,6 +97,9 @@ def test_every_pod_resolves_names(stack: tuple[str, list[dict[str, Any]]]) -> No
 
 FORBIDDEN = [
     (S, "neo4j", 7687), (S, "kafka", 9092), (W, G, 8081), (S, "qdrant", 6333),
+    # Connections the code never makes (audit #9, #10, #19).
+    (W, "neo4j", 7687), (W, "qdrant", 6333), (W, "qdrant", 6334), (W, "kafka", 9092), (G, "redis", 6379),
+    (W, "@internet", 80), (G, "@internet", 80),
     ("redis", "neo4j", 7687), ("redis", "@internet", 443), ("redis", "kafka", 9092),
     ("qdrant", "@internet", 443), ("kafka", "@internet", 443),
 ]
@@ -119,7 +125,9 @@ def test_internet_egress_skips_private_ranges_and_metadata(prod_objects: list[di
         assert not allowed(policies, pods[app], METADATA, 443), app
         assert not allowed(policies, pods[app], METADATA, 80), app
         assert not allowed(policies, pods[app], PRIVATE, 443), app
-        assert not allowed(policies, pods[app], INTERNET, 80), app
+        assert not allowed(policies, pods[app], PRIVATE, 80), app
+        # Plain HTTP only where the code downloads http:// links: search, to public addresses.
+        assert allowed(policies, pods[app], INTERNET, 80) is (app == S), app
 
 
 @pytest.mark.parametrize("namespace", ["default", "gateway-system", "kube-system", "traefik"])

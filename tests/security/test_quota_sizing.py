@@ -44,10 +44,12 @@ def test_quota_covers_max_replicas_with_surge(stack: str, request: pytest.Fixtur
     pods = 0
     claims = 0
     storage = Decimal(0)
-    for w in (o for o in objects if o["kind"] in ("Deployment", "StatefulSet")):
-        n = _max_replicas(objects, w)
+    for w in (o for o in objects if o["kind"] in ("Deployment", "StatefulSet", "CronJob")):
+        # A CronJob that forbids overlap runs one scheduled pod, plus one on-demand run (ops process).
+        n = 2 if w["kind"] == "CronJob" else _max_replicas(objects, w)
         pods += n
-        for key, value in _pod_figures(w["spec"]["template"]["spec"]).items():
+        template = w["spec"]["jobTemplate"]["spec"]["template"] if w["kind"] == "CronJob" else w["spec"]["template"]
+        for key, value in _pod_figures(template["spec"]).items():
             need[key] = need.get(key, Decimal(0)) + n * value
         for template in w["spec"].get("volumeClaimTemplates") or []:
             claims += n
@@ -76,8 +78,8 @@ def test_limit_range_defaults_and_max(stack: str, request: pytest.FixtureRequest
     for res in ("cpu", "memory"):
         assert _q(limits["defaultRequest"][res]) <= _q(limits["default"][res]) <= _q(limits["max"][res])
     # Every container the stack runs fits under the max.
-    for w in (o for o in objects if o["kind"] in ("Deployment", "StatefulSet")):
-        pod = w["spec"]["template"]["spec"]
+    for w in (o for o in objects if o["kind"] in ("Deployment", "StatefulSet", "CronJob")):
+        pod = (w["spec"]["jobTemplate"]["spec"] if w["kind"] == "CronJob" else w["spec"])["template"]["spec"]
         for c in [*pod["containers"], *(pod.get("initContainers") or [])]:
             for res in ("cpu", "memory"):
                 assert _q(c["resources"]["limits"][res]) <= _q(limits["max"][res]), (w["metadata"]["name"], res)
