@@ -15,12 +15,13 @@ def _q(text: str) -> Decimal:
     return value
 
 
-def _demand(name: str, lo: int, hi: int, res: Resources, volumes: tuple[VolumeDemand, ...] = ()) -> WorkloadDemand:
+def _demand(name: str, lo: int, hi: int, res: Resources, volumes: tuple[VolumeDemand, ...] = (),
+            *, interruptible: bool = False) -> WorkloadDemand:
     return WorkloadDemand(
         name=name, min_replicas=lo, max_replicas=hi,
         cpu_request=_q(res.cpu_request), memory_request=_q(res.memory_request),
         cpu_limit=_q(res.cpu_limit), memory_limit=_q(res.memory_limit),
-        volumes=volumes,
+        volumes=volumes, interruptible=interruptible,
     )
 
 
@@ -30,7 +31,9 @@ def workload_demands(settings: Settings) -> list[WorkloadDemand]:
     shared = VolumeDemand("archivist-data", shared_access, _q(s.shared_data.size), per_replica=False)
     demands = [
         _demand(f"archivist-{app.name}", app.autoscaling.min_replicas, app.autoscaling.max_replicas, app.resources,
-                (shared,) if app.name == "worker" else ())
+                (shared,) if app.name == "worker" else (),
+                # The worker consumes Kafka with committed offsets: an evicted run is redone, not lost.
+                interruptible=app.name == "worker")
         for app in s.apps
     ]
     stores = (

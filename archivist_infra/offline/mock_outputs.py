@@ -64,6 +64,7 @@ def _artifact_registry(name: str, inputs: Inputs) -> dict[str, Any]:
 
 def _gke_get_cluster(args: Inputs) -> dict[str, Any]:
     return {
+        "id": f"projects/{args.get('project', 'mock-project')}/locations/{args.get('location')}/clusters/{args.get('name')}",
         "name": args.get("name"),
         "location": args.get("location"),
         "endpoint": "203.0.113.11",

@@ -7,6 +7,7 @@ cloud SDK imports inside the platform module that needs them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -65,6 +66,7 @@ class ClusterTarget:
     # Resources the workloads must wait for beyond the provider itself (e.g. CSI add-ons, metrics-server).
     ready: list[pulumi.Resource] = field(default_factory=list)
     cloud: CloudContext | None = None  # None on `local`: no cloud account to create resources in
+    interruptible: dict[str, Any] | None = None  # pod-spec fields (tolerations, affinity) for the spot pool
 
     def options(self, **kwargs: object) -> pulumi.ResourceOptions:
         """Options that route a Kubernetes resource to this cluster."""
