@@ -151,6 +151,19 @@ def _get_vpc(args: Inputs) -> dict[str, Any]:
     return {"id": args.get("id", "vpc-mock"), "cidrBlock": "10.99.0.0/16", "arn": _aws_arn("ec2", f"vpc/{args.get('id')}")}
 
 
+def _launch_template(name: str, inputs: Inputs) -> dict[str, Any]:
+    return {"arn": _aws_arn("ec2", f"launch-template/lt-mock{_fake_hex(name, 8)}"), "latestVersion": 1, "defaultVersion": 1}
+
+
+def _addon_version(args: Inputs) -> dict[str, Any]:
+    return {"version": f"v1.0.0-eksbuild.{args.get('kubernetesVersion', 'x')}", "addonName": args.get("addonName"),
+            "id": args.get("addonName")}
+
+
+def _partition(args: Inputs) -> dict[str, Any]:
+    return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+
+
 def _ecr_token(args: Inputs) -> dict[str, Any]:
     return {"userName": "AWS", "password": "[mock-ecr-password]", "authorizationToken": "[mock-ecr-token]",
             "proxyEndpoint": f"https://{MOCK_ACCOUNT}.dkr.ecr.{MOCK_REGION}.amazonaws.com", "id": MOCK_REGION}
@@ -231,6 +244,7 @@ COMPUTED: dict[str, Callable[[str, Inputs], dict[str, Any]]] = {
     "aws:ec2/securityGroup:SecurityGroup": _arn_only("ec2"),
     "aws:efs/fileSystem:FileSystem": _efs,
     "aws:ecr/repository:Repository": _ecr_repository,
+    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "azure-native:resources:ResourceGroup": _resource_group,
     "azure-native:containerservice:ManagedCluster": _aks_cluster,
     "azure-native:containerregistry:Registry": _acr,
@@ -245,6 +259,8 @@ CALLS: dict[str, Callable[[Inputs], dict[str, Any]]] = {
     "aws:eks/getCluster:getCluster": _eks_get_cluster,
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": _ecr_token,
     "aws:ec2/getVpc:getVpc": _get_vpc,
+    "aws:eks/getAddonVersion:getAddonVersion": _addon_version,
+    "aws:index/getPartition:getPartition": _partition,
     "azure-native:containerservice:listManagedClusterUserCredentials": _aks_credentials,
     "azure-native:containerservice:getManagedCluster": _aks_get_cluster,
     "azure-native:containerregistry:listRegistryCredentials": _acr_credentials,
