@@ -169,6 +169,15 @@ def secret_kubeconfig(parts: Sequence[pulumi.Input[str]], render: Callable[[list
     return pulumi.Output.secret(rendered)
 
 
+def under_mock_engine() -> bool:
+    """True when the program runs under Pulumi's mock engine (offline render/graph, tests): code that
+    would call a cloud endpoint directly, outside a provider, must not leave the machine then."""
+    from pulumi.runtime.mocks import MockMonitor
+    from pulumi.runtime.settings import get_monitor
+
+    return isinstance(get_monitor(), MockMonitor)
+
+
 def child(parent: pulumi.Resource, *, protect: bool = False, **kwargs: object) -> pulumi.ResourceOptions:
     """Options for a child of a platform component."""
     return pulumi.ResourceOptions(parent=parent, protect=protect, **kwargs)  # type: ignore[arg-type]
