@@ -53,3 +53,15 @@ def test_cli_flag_prints_inputs(capsys: pytest.CaptureFixture[str]) -> None:
     namespace = next(r for r in data["resources"] if r["type"] == "kubernetes:core/v1:Namespace")
     assert namespace["inputs"]["metadata"]["name"] == "archivist"
     assert "ignoreChanges" in namespace and "hooks" in namespace
+
+
+@pytest.mark.parametrize("stack", ["eks", "aks"])
+def test_every_cloud_example_graphs_with_inputs_and_no_credential(stack: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.conftest import ROOT
+
+    assert main(["graph", stack, "--config-file", str(ROOT / "examples" / "stacks" / f"{stack}.yaml"), "--inputs"]) == 0
+    text = capsys.readouterr().out
+    data = json.loads(text)
+    assert any(r["ignoreChanges"] for r in data["resources"])
+    for leaked in ("[mock-ecr-password]", "[mock-acr-refresh-token]", "[mock-entra-access-token]", "PLACEHOLDER"):
+        assert leaked not in text
