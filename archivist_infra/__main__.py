@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("-o", "--output", type=Path, help="write to this file instead of stdout")
         if name == "graph":
             cmd.add_argument("--format", choices=("json", "mermaid"), default="json")
+            cmd.add_argument("--inputs", action="store_true",
+                             help="add each resource's registered inputs (secrets as [secret]), ignoreChanges and hooks")
     return parser
 
 
@@ -63,8 +65,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sys.stdout.write(text)
     else:
-        data = graph(run)
-        sys.stdout.write(mermaid(data) if args.format == "mermaid" else json.dumps(data, indent=2, sort_keys=True) + "\n")
+        data = graph(run, inputs=args.inputs)
+        sys.stdout.write(mermaid(data) if args.format == "mermaid" else json.dumps(data, indent=2, sort_keys=True) + "
+")
     return 0
 
 

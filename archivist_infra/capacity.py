@@ -31,6 +31,9 @@ class NodeBounds:
 
     min_nodes: int
     max_nodes: int
+    # Where the platform has a spot pool: the nodes the interruptible workloads need at maximum
+    # (0: no spot pool, the interruptible workloads count toward min/max above).
+    interruptible_max_nodes: int = 0
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,8 @@ class Capacity:
             "storageRequestedBytes": span(self.storage_requested),
             "storageBilledBytes": span(self.storage_billed),
             "storageMeteredBytes": span(self.storage_metered),
-            "nodes": {"min": self.nodes.min_nodes, "max": self.nodes.max_nodes},
+            "nodes": {"min": self.nodes.min_nodes, "max": self.nodes.max_nodes,
+                      **({"spotMax": self.nodes.interruptible_max_nodes} if self.nodes.interruptible_max_nodes else {})},
             "perNode": {"cpuCores": _num(self.node_cpu), "memoryBytes": _num(self.node_memory)},
             "summary": {
                 "cpu": f"{format_cpu(self.cpu.minimum)}..{format_cpu(self.cpu.maximum)}",
@@ -134,6 +138,8 @@ class Capacity:
             ("storage billed by use", _size(self.storage_metered.minimum), _size(self.storage_metered.maximum)),
             ("workload nodes", str(self.nodes.min_nodes), str(self.nodes.max_nodes)),
         ]
+        if self.nodes.interruptible_max_nodes:
+            rows.append(("spot nodes (interruptible work)", "0", str(self.nodes.interruptible_max_nodes)))
         out = _columns(rows)
         out.append("")
         out.append(f"one workload node offers {format_cpu(self.node_cpu)} cpu and {_size(self.node_memory)} memory to pods")
@@ -157,12 +163,15 @@ def compute_capacity(
     system_reserve_memory: Decimal = DEFAULT_SYSTEM_RESERVE_MEMORY,
     storage_billing: StorageBilling = AS_REQUESTED,
     min_nodes_floor: int = 1,
+    interruptible_pool: bool = False,
 ) -> Capacity:
     """Sum the requests at minimum and maximum replicas and size the node pool from them.
 
     `node_cpu`/`node_memory` are one node's allocatable resources; the system reserve is
     taken off each node (DaemonSets run everywhere). Workloads include the stores (their
-    demands carry min = max = 1), so stores count toward the nodes too.
+    demands carry min = max = 1), so stores count toward the nodes too. With `interruptible_pool`
+    the interruptible workloads run on the spot pool: the workload pool is sized without them,
+    and `nodes.interruptible_max_nodes` is what they need at their maximum.
     """
     demands = list(demands)
     per_node_cpu = node_cpu - system_reserve_cpu
@@ -196,15 +205,24 @@ def compute_capacity(
         # A pod never spans nodes, so the bound is whichever resource runs out first.
         return max(math.ceil(cpu / per_node_cpu), math.ceil(memory / per_node_memory))
 
-    min_nodes = max(nodes_for(cpu_min, mem_min), min_nodes_floor, 1)
-    max_nodes = max(nodes_for(cpu_max, mem_max), min_nodes)
+    on_demand = [d for d in demands if not (interruptible_pool and d.interruptible)]
+    spot = [d for d in demands if interruptible_pool and d.interruptible]
+
+    def total(ds: list[WorkloadDemand], attr: str, replicas: str) -> Decimal:
+        return sum((getattr(d, attr) * getattr(d, replicas) for d in ds), Decimal(0))
+
+    min_nodes = max(nodes_for(total(on_demand, "cpu_request", "min_replicas"),
+                              total(on_demand, "memory_request", "min_replicas")), min_nodes_floor, 1)
+    max_nodes = max(nodes_for(total(on_demand, "cpu_request", "max_replicas"),
+                              total(on_demand, "memory_request", "max_replicas")), min_nodes)
+    spot_max = nodes_for(total(spot, "cpu_request", "max_replicas"), total(spot, "memory_request", "max_replicas")) if spot else 0
     return Capacity(
         cpu=Range(cpu_min, cpu_max),
         memory=Range(mem_min, mem_max),
         storage_requested=Range(req[0], req[1]),
         storage_billed=Range(billed[0], billed[1]),
         storage_metered=Range(metered[0], metered[1]),
-        nodes=NodeBounds(min_nodes, max_nodes),
+        nodes=NodeBounds(min_nodes, max_nodes, spot_max),
         node_cpu=per_node_cpu,
         node_memory=per_node_memory,
         volumes=tuple(lines),

@@ -31,3 +31,6 @@ class WorkloadDemand:
     cpu_limit: Decimal
     memory_limit: Decimal
     volumes: tuple[VolumeDemand, ...] = field(default_factory=tuple)
+    # Tolerates interruption (the batch worker): on a platform with a spot pool it runs there, so
+    # the on-demand pool is sized without it.
+    interruptible: bool = False

@@ -15,12 +15,13 @@ def _q(text: str) -> Decimal:
     return value
 
 
-def _demand(name: str, lo: int, hi: int, res: Resources, volumes: tuple[VolumeDemand, ...] = ()) -> WorkloadDemand:
+def _demand(name: str, lo: int, hi: int, res: Resources, volumes: tuple[VolumeDemand, ...] = (),
+            *, interruptible: bool = False) -> WorkloadDemand:
     return WorkloadDemand(
         name=name, min_replicas=lo, max_replicas=hi,
         cpu_request=_q(res.cpu_request), memory_request=_q(res.memory_request),
         cpu_limit=_q(res.cpu_limit), memory_limit=_q(res.memory_limit),
-        volumes=volumes,
+        volumes=volumes, interruptible=interruptible,
     )
 
 
@@ -31,7 +32,10 @@ def workload_demands(settings: Settings) -> list[WorkloadDemand]:
     demands = [
         _demand(f"archivist-{app.name}", *_replicas(s, app.name, app.autoscaling.min_replicas,
                                                     app.autoscaling.max_replicas),
-                app.resources, _app_volumes(s, app.name, shared))
+                app.resources, _app_volumes(s, app.name, shared),
+                # A preempted batch run is redone by the next one; the app's hash cache skips what
+                # an earlier run finished. So the worker may run on spot capacity.
+                interruptible=app.name == "worker")
         for app in s.apps
     ]
     stores = (

@@ -16,4 +16,5 @@ def stack_capacity(settings: Settings) -> Capacity:
         node_cpu=node_cpu,
         node_memory=node_memory,
         storage_billing=module.storage_billing(settings.cluster),
+        interruptible_pool=module.has_spot_pool(settings.cluster),
     )

@@ -33,6 +33,7 @@ class Recorded:
     delete_before_replace: bool = False
     ignore_changes: list[str] = field(default_factory=list)
     before_delete_hooks: list[str] = field(default_factory=list)
+    hooks: dict[str, list[str]] = field(default_factory=dict)  # hook kind (before_delete, ...) -> hook names
 
 
 @dataclass
@@ -85,8 +86,17 @@ class RecordingMonitor(MockMonitor):
             delete_before_replace=bool(request.deleteBeforeReplace),
             ignore_changes=list(request.ignoreChanges),
             before_delete_hooks=list(request.hooks.before_delete),
+            hooks=_hooks(request.hooks),
         ))
         return response
+
+
+_HOOK_KINDS = ("before_create", "after_create", "before_update", "after_update", "before_delete", "after_delete",
+               "on_error")
+
+
+def _hooks(binding: Any) -> dict[str, list[str]]:
+    return {kind: list(getattr(binding, kind)) for kind in _HOOK_KINDS if list(getattr(binding, kind, []))}
 
 
 def _provider_name(ref: str) -> str | None:

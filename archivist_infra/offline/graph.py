@@ -1,14 +1,32 @@
-"""The resource graph of a stack: parents, dependencies, providers, protection."""
+"""The resource graph of a stack: parents, dependencies, providers, protection (and, on request,
+what each resource is registered with)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from .engine import Run
+from .engine import Run, is_secret_value
+
+SECRET = "[secret]"
 
 
-def graph(run: Run) -> dict[str, Any]:
+def shown_inputs(value: Any) -> Any:
+    """Registered inputs as JSON: a secret (at any depth) is shown as "[secret]", never its value."""
+    if is_secret_value(value):
+        return SECRET
+    if isinstance(value, dict):
+        return {str(k): shown_inputs(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [shown_inputs(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf carries every number as a double: show 3, not 3.0
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)  # an unknown or an asset: its description, never a value the engine hid
+
+
+def graph(run: Run, *, inputs: bool = False) -> dict[str, Any]:
     names = {r.urn: r.name for r in run.resources}
     resources = []
     # Logical names are unique in a stack; sorting by them makes the output stable across runs.
@@ -21,6 +39,8 @@ def graph(run: Run) -> dict[str, Any]:
             "dependsOn": sorted({names[d] for d in r.dependencies if d in names}),
             "provider": r.provider if r.provider and not r.provider.startswith("default") else None,
             "protect": r.protect,
+            **({"inputs": shown_inputs(r.inputs), "ignoreChanges": list(r.ignore_changes), "hooks": dict(r.hooks)}
+               if inputs else {}),
         })
     return {"resources": resources}
 

@@ -21,6 +21,7 @@ MOCK_ACCOUNT = "123456789012"  # AWS's documentation account id
 MOCK_SUBSCRIPTION = "00000000-0000-4000-8000-000000000000"
 MOCK_TENANT = "00000000-0000-4000-8000-0000000000aa"
 MOCK_KUBELET_OBJECT_ID = "00000000-0000-4000-8000-00000000c0be"
+MOCK_DEPLOYER = "00000000-0000-4000-8000-0000000de910"
 MOCK_CA = base64.b64encode(b"[mock-ca-certificate]").decode()
 MOCK_KUBECONFIG = "[mock-kubeconfig]"
 MOCK_REGION = "mock-region-1"
@@ -64,6 +65,7 @@ def _artifact_registry(name: str, inputs: Inputs) -> dict[str, Any]:
 
 def _gke_get_cluster(args: Inputs) -> dict[str, Any]:
     return {
+        "id": f"projects/{args.get('project', 'mock-project')}/locations/{args.get('location')}/clusters/{args.get('name')}",
         "name": args.get("name"),
         "location": args.get("location"),
         "endpoint": "203.0.113.11",
@@ -150,6 +152,19 @@ def _get_vpc(args: Inputs) -> dict[str, Any]:
     return {"id": args.get("id", "vpc-mock"), "cidrBlock": "10.99.0.0/16", "arn": _aws_arn("ec2", f"vpc/{args.get('id')}")}
 
 
+def _launch_template(name: str, inputs: Inputs) -> dict[str, Any]:
+    return {"arn": _aws_arn("ec2", f"launch-template/lt-mock{_fake_hex(name, 8)}"), "latestVersion": 1, "defaultVersion": 1}
+
+
+def _addon_version(args: Inputs) -> dict[str, Any]:
+    return {"version": f"v1.0.0-eksbuild.{args.get('kubernetesVersion', 'x')}", "addonName": args.get("addonName"),
+            "id": args.get("addonName")}
+
+
+def _partition(args: Inputs) -> dict[str, Any]:
+    return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+
+
 def _ecr_token(args: Inputs) -> dict[str, Any]:
     return {"userName": "AWS", "password": "[mock-ecr-password]", "authorizationToken": "[mock-ecr-token]",
             "proxyEndpoint": f"https://{MOCK_ACCOUNT}.dkr.ecr.{MOCK_REGION}.amazonaws.com", "id": MOCK_REGION}
@@ -184,7 +199,31 @@ def _acr(name: str, inputs: Inputs) -> dict[str, Any]:
 
 
 def _aks_credentials(args: Inputs) -> dict[str, Any]:
-    return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(MOCK_KUBECONFIG.encode()).decode()}]}
+    # What AKS returns for an Entra-enabled cluster with format=exec: server, CA and kubelogin with devicecode.
+    name = args.get("resourceName", "mock")
+    kubeconfig = f"""apiVersion: v1
+kind: Config
+clusters:
+- name: {name}
+  cluster:
+    certificate-authority-data: {MOCK_CA}
+    server: https://{name}-mock.hcp.mockregion.azmk8s.io:443
+contexts:
+- name: {name}
+  context: {{cluster: {name}, user: clusterUser_{args.get("resourceGroupName")}_{name}}}
+current-context: {name}
+users:
+- name: clusterUser_{args.get("resourceGroupName")}_{name}
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: kubelogin
+      args: [get-token, --environment, AzurePublicCloud, --server-id, 6dae42f8-4368-4678-94ff-3960e28e3630,
+             --client-id, 80faf920-1908-4b52-b5ef-a8e7bedfc67a, --tenant-id, {MOCK_TENANT}, --login, devicecode]
+      env: null
+      provideClusterInfo: false
+"""
+    return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(kubeconfig.encode()).decode()}]}
 
 
 def _aks_get_cluster(args: Inputs) -> dict[str, Any]:
@@ -197,7 +236,11 @@ def _acr_credentials(args: Inputs) -> dict[str, Any]:
 
 
 def _azure_client_config(args: Inputs) -> dict[str, Any]:
-    return {"subscriptionId": MOCK_SUBSCRIPTION, "tenantId": MOCK_TENANT, "clientId": "mock-client", "objectId": "mock-object"}
+    return {"subscriptionId": MOCK_SUBSCRIPTION, "tenantId": MOCK_TENANT, "clientId": "mock-client", "objectId": MOCK_DEPLOYER}
+
+
+def _azure_client_token(args: Inputs) -> dict[str, Any]:
+    return {"token": "[mock-entra-access-token]"}
 
 
 # -- docker-build ---------------------------------------------------------------------------
@@ -230,6 +273,7 @@ COMPUTED: dict[str, Callable[[str, Inputs], dict[str, Any]]] = {
     "aws:ec2/securityGroup:SecurityGroup": _arn_only("ec2"),
     "aws:efs/fileSystem:FileSystem": _efs,
     "aws:ecr/repository:Repository": _ecr_repository,
+    "aws:ec2/launchTemplate:LaunchTemplate": _launch_template,
     "azure-native:resources:ResourceGroup": _resource_group,
     "azure-native:containerservice:ManagedCluster": _aks_cluster,
     "azure-native:containerregistry:Registry": _acr,
@@ -244,10 +288,13 @@ CALLS: dict[str, Callable[[Inputs], dict[str, Any]]] = {
     "aws:eks/getCluster:getCluster": _eks_get_cluster,
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": _ecr_token,
     "aws:ec2/getVpc:getVpc": _get_vpc,
+    "aws:eks/getAddonVersion:getAddonVersion": _addon_version,
+    "aws:index/getPartition:getPartition": _partition,
     "azure-native:containerservice:listManagedClusterUserCredentials": _aks_credentials,
     "azure-native:containerservice:getManagedCluster": _aks_get_cluster,
     "azure-native:containerregistry:listRegistryCredentials": _acr_credentials,
     "azure-native:authorization:getClientConfig": _azure_client_config,
+    "azure-native:authorization:getClientToken": _azure_client_token,
 }
 
 

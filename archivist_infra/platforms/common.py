@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pulumi
 
@@ -23,17 +25,80 @@ class StorageClassConfig:
 
     read_write_once: str | None
     read_write_many: str | None
-    # Retain: a deleted claim (or stack) leaves the volume, so store data survives mistakes.
-    reclaim_policy: str = "Retain"
+    # None: follow `archivist:protect` (see `reclaim_policy_for`).
+    reclaim_policy: str | None = None
 
 
 def parse_storage_classes(reader: ConfigReader) -> StorageClassConfig:
     section = reader.section("storageClasses")
     rwo = section.string("readWriteOnce", "", pattern=_CLASS_NAME, hint="give a StorageClass name") or None
     rwx = section.string("readWriteMany", "", pattern=_CLASS_NAME, hint="give a StorageClass name") or None
-    reclaim = section.choice("reclaimPolicy", "Retain", RECLAIM_POLICIES)
+    reclaim: str | None = section.choice("reclaimPolicy", None, RECLAIM_POLICIES)
     section.reject_unknown()
     return StorageClassConfig(rwo, rwx, reclaim)
+
+
+def reclaim_policy_for(config: StorageClassConfig, *, protect: bool) -> str:
+    """Retain only where the stack protects its data: a Retained volume outlives `pulumi destroy`
+    unseen by Pulumi and keeps billing (and a CSI-created Filestore instance keeps its VPC peering,
+    so the VPC delete fails). A protected stack never destroys its stores, so Retain costs nothing
+    there and saves data from a deleted claim."""
+    return config.reclaim_policy or ("Retain" if protect else "Delete")
+
+
+# -- control-plane access -------------------------------------------------------------------
+
+OPEN_TO_INTERNET = "0.0.0.0/0"
+
+
+def parse_api_access(reader: ConfigReader, *, create: bool) -> tuple[str, ...]:
+    """`apiAccess.allowedCidrs`: who may reach the cluster's API server (GKE master authorized networks,
+    EKS public endpoint CIDRs, AKS authorized IP ranges). There is no open default: `pulumi up` itself talks
+    to the API server, so the deployer's address (or CI's egress range) must be in the list, and the
+    message says how to add it. `0.0.0.0/0` is accepted as an explicit choice."""
+    section = reader.section("apiAccess")
+    cidrs = tuple(section.string_list("allowedCidrs"))
+    for cidr in cidrs:
+        try:
+            net = ipaddress.ip_network(cidr)
+        except ValueError:
+            section.problems.add(section.key("allowedCidrs"), f"{cidr!r} is not a CIDR block such as '203.0.113.7/32'")
+            continue
+        if net.version != 4:
+            section.problems.add(section.key("allowedCidrs"), f"{cidr!r}: the managed clusters accept IPv4 ranges only")
+    section.reject_unknown()
+    if create and not cidrs:
+        key = section.key("allowedCidrs")
+        section.problems.add(
+            key,
+            "is required: the addresses allowed to reach the cluster's API server (pulumi up itself needs it). "
+            f"Add yours with `pulumi config set --path '{key}[0]' \"$(curl -s https://checkip.amazonaws.com)/32\"` "
+            "(and your CI's egress range), or give '0.0.0.0/0' to leave the API server open to the internet",
+        )
+    return cidrs
+
+
+# -- interruptible (spot) capacity ------------------------------------------------------------
+
+POOL_LABEL = "archivist.io/pool"
+SPOT_POOL = "spot"
+
+
+def interruptible_pod_fields(taint: Mapping[str, str]) -> dict[str, Any]:
+    """Pod-spec fields that let a pod run on the spot pool (tolerating its taint) and prefer it, so
+    the spot pool carries the interruptible work and the on-demand pools need not."""
+    return {
+        "tolerations": [{"key": taint["key"], "operator": "Equal", "value": taint["value"], "effect": "NoSchedule"}],
+        "affinity": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
+            "weight": 100,
+            "preference": {"matchExpressions": [{"key": POOL_LABEL, "operator": "In", "values": [SPOT_POOL]}]},
+        }]}},
+    }
+
+
+def zone_count_nodes(total: int, zones: int) -> int:
+    """Per-zone node count that gives at least `total` nodes across `zones` zones."""
+    return max(1, -(-total // max(zones, 1)))
 
 
 def required_string(reader: ConfigReader, name: str, what: str, example: str, *, pattern: re.Pattern[str] | None = None) -> str:
@@ -102,6 +167,15 @@ def secret_kubeconfig(parts: Sequence[pulumi.Input[str]], render: Callable[[list
     """A kubeconfig rendered from cluster outputs, always secret (it names the cluster and its CA)."""
     rendered: pulumi.Output[str] = pulumi.Output.all(*parts).apply(lambda values: render([str(v) for v in values]))
     return pulumi.Output.secret(rendered)
+
+
+def under_mock_engine() -> bool:
+    """True when the program runs under Pulumi's mock engine (offline render/graph, tests): code that
+    would call a cloud endpoint directly, outside a provider, must not leave the machine then."""
+    from pulumi.runtime.mocks import MockMonitor
+    from pulumi.runtime.settings import get_monitor
+
+    return isinstance(get_monitor(), MockMonitor)
 
 
 def child(parent: pulumi.Resource, *, protect: bool = False, **kwargs: object) -> pulumi.ResourceOptions:

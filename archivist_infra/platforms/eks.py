@@ -14,8 +14,9 @@ from decimal import Decimal
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pulumi_aws import ec2, ecr, efs, eks, iam
-from pulumi_aws.get_availability_zones import get_availability_zones_output
+from pulumi_aws import cloudwatch, ec2, ecr, efs, eks, iam
+from pulumi_aws.get_availability_zones import GetAvailabilityZonesFilterArgs, get_availability_zones_output
+from pulumi_aws.get_partition import get_partition_output
 from pulumi_aws.provider import Provider as AwsProvider
 from pulumi_kubernetes.helm.v3 import Release, ReleaseArgs, RepositoryOptsArgs
 
@@ -23,10 +24,15 @@ from ..capacity import NodeBounds, StorageBilling
 from ..config.reader import ConfigReader
 from ..images import APP_IMAGES
 from . import storage_classes as sc
-from .allocatable import table
+from .allocatable import eks_table
 from .common import (
+    OPEN_TO_INTERNET,
+    POOL_LABEL,
+    SPOT_POOL,
     StorageClassConfig,
     exec_kubeconfig,
+    interruptible_pod_fields,
+    parse_api_access,
     parse_node_shape,
     parse_storage_classes,
     required_string,
@@ -34,25 +40,33 @@ from .common import (
 )
 from .target import CloudContext, ClusterTarget, Registry
 
-MACHINES = table(
+# (vCPUs, GiB, VPC CNI max pods = ENIs x (IPv4 per ENI - 1) + 2, amazon-eks-ami eni-max-pods.txt).
+# x86-64 only: the images build for linux/amd64 and the node groups use the x86-64 AL2023 AMI.
+MACHINES = eks_table(
     {
-        **{f"{fam}.large": (2, 8) for fam in ("m5", "m6i", "m6a", "m7i", "m7g", "t3")},
-        **{f"{fam}.xlarge": (4, 16) for fam in ("m5", "m6i", "m6a", "m7i", "m7g", "t3")},
-        **{f"{fam}.2xlarge": (8, 32) for fam in ("m5", "m6i", "m6a", "m7i", "m7g", "t3")},
-        **{f"{fam}.4xlarge": (16, 64) for fam in ("m5", "m6i", "m6a", "m7i", "m7g")},
-        **{f"{fam}.xlarge": (4, 8) for fam in ("c5", "c6i", "c7i")},
-        **{f"{fam}.large": (2, 16) for fam in ("r5", "r6i", "r7i")},
-        **{f"{fam}.xlarge": (4, 32) for fam in ("r5", "r6i", "r7i")},
+        **{f"{fam}.large": (2, 8, 29) for fam in ("m5", "m6i", "m6a", "m7i")},
+        "t3.large": (2, 8, 35),
+        **{f"{fam}.xlarge": (4, 16, 58) for fam in ("m5", "m6i", "m6a", "m7i", "t3")},
+        **{f"{fam}.2xlarge": (8, 32, 58) for fam in ("m5", "m6i", "m6a", "m7i", "t3")},
+        **{f"{fam}.4xlarge": (16, 64, 234) for fam in ("m5", "m6i", "m6a", "m7i")},
+        **{f"{fam}.xlarge": (4, 8, 58) for fam in ("c5", "c6i", "c7i")},
+        **{f"{fam}.large": (2, 16, 29) for fam in ("r5", "r6i", "r7i")},
+        **{f"{fam}.xlarge": (4, 32, 58) for fam in ("r5", "r6i", "r7i")},
     }
 )
-POOL_LABEL = "archivist.io/pool"
-_MANAGED = "arn:aws:iam::aws:policy/"
+AMI_TYPE = "AL2023_x86_64_STANDARD"
+# Graviton families (m7g, c6gn, t4g, r8g...): arm64, which the amd64 images cannot run on.
+_ARM = re.compile(r"^[a-z]+[0-9]+[a-z]*g[a-z]*\.")
+SPOT_TAINT = {"key": "archivist.io/spot", "value": "true", "effect": "NoSchedule"}
+LOG_RETENTION_DAYS = 30
 _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
 _VERSION = re.compile(r"^1\.[0-9]{2}$")
 _SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _VPC = re.compile(r"^vpc-[0-9a-f]{8,17}$")
-# cluster-autoscaler's chart; managed node groups only set ASG bounds, something must scale them.
-AUTOSCALER_CHART_VERSION = "9.43.0"
+# cluster-autoscaler embeds the scheduler, so its minor must match the cluster's: the chart per
+# Kubernetes minor (kubernetes/autoscaler cluster-autoscaler/README.md "Releases"; appVersion read from
+# charts/cluster-autoscaler/Chart.yaml at tags cluster-autoscaler-chart-9.43.0 / 9.46.6 / 9.50.1).
+AUTOSCALER_CHARTS = {"1.31": "9.43.0", "1.32": "9.46.6", "1.33": "9.50.1"}
 
 
 @dataclass(frozen=True)
@@ -74,11 +88,16 @@ class EksSettings:
     profile: str | None
     storage_classes: StorageClassConfig
     node_shape: tuple[Decimal, Decimal] | None
+    api_allowed_cidrs: tuple[str, ...] = ()
+    spot: bool = False
+    spot_machine_types: tuple[str, ...] = ()
+    spot_max_nodes: int | None = None
 
 
 def parse(reader: ConfigReader) -> EksSettings:
     region = required_string(reader, "region", "AWS region", "eu-west-1", pattern=_REGION)
     machine_types = tuple(reader.string_list("machineTypes")) or ("m6i.xlarge",)
+    _reject_arm(reader, "machineTypes", machine_types)
     # With several types the autoscaler may pick any: plan for the first (list the smallest first).
     shape = parse_node_shape(reader, machine_types[0], MACHINES, "machineTypes")
     network = reader.section("network")
@@ -99,7 +118,8 @@ def parse(reader: ConfigReader) -> EksSettings:
                              "give vpcId and privateSubnetIds together (at least two subnets in different zones), or neither")
     elif subnets and len(subnets) < 2:
         network.problems.add(network.key("privateSubnetIds"), "needs at least two subnets in different zones")
-    zone_count = network.integer("zoneCount", 3, minimum=2, maximum=4)
+    # At most 3: every commercial region has 3 AZs that are not opt-in, and EFS allows one mount target per AZ.
+    zone_count = network.integer("zoneCount", 3, minimum=2, maximum=3)
     network.reject_unknown()
     create = reader.boolean("create", True)
     efs_section = reader.section("efs")
@@ -110,11 +130,24 @@ def parse(reader: ConfigReader) -> EksSettings:
         reader.problems.add(reader.key("efs.fileSystemId"),
                             "an adopted cluster needs an existing EFS file system for ReadWriteMany volumes "
                             "(or name a class in storageClasses.readWriteMany)")
+    kubernetes_version = reader.string("kubernetesVersion", "1.33", pattern=_VERSION, hint="e.g. '1.33'")
+    chart = reader.string("autoscalerChartVersion", AUTOSCALER_CHARTS.get(kubernetes_version, ""))
+    if create and not chart:
+        reader.problems.add(reader.key("autoscalerChartVersion"),
+                            f"no cluster-autoscaler chart is known for Kubernetes {kubernetes_version} "
+                            f"(known: {', '.join(sorted(AUTOSCALER_CHARTS))}); give the chart whose appVersion is "
+                            f"{kubernetes_version}.x (kubernetes/autoscaler cluster-autoscaler/README.md)")
+    spot = reader.section("spot")
+    spot_enabled = spot.boolean("enabled", False)
+    spot_types = tuple(spot.string_list("machineTypes")) or machine_types
+    _reject_arm(spot, "machineTypes", spot_types)
+    spot_max = spot.integer("maxNodes", 0, minimum=1) or None
+    spot.reject_unknown()
     settings = EksSettings(
         region=region,
         create=create,
         name=reader.dns_label("name", "archivist"),
-        kubernetes_version=reader.string("kubernetesVersion", "1.33", pattern=_VERSION, hint="e.g. '1.33'"),
+        kubernetes_version=kubernetes_version,
         machine_types=machine_types,
         system_machine_type=reader.string("systemMachineType", "t3.large"),
         disk_size_gb=reader.integer("diskSizeGb", 50, minimum=20, maximum=16384),
@@ -124,17 +157,36 @@ def parse(reader: ConfigReader) -> EksSettings:
         private_subnet_ids=subnets,
         efs_file_system_id=efs_id,
         registry_prefix=reader.dns_label("registryPrefix", "archivist"),
-        autoscaler_chart_version=reader.string("autoscalerChartVersion", AUTOSCALER_CHART_VERSION),
+        autoscaler_chart_version=chart,
         profile=reader.optional_string("profile"),
         storage_classes=storage,
         node_shape=shape,
+        api_allowed_cidrs=parse_api_access(reader, create=create),
+        spot=spot_enabled,
+        spot_machine_types=spot_types,
+        spot_max_nodes=spot_max,
     )
     reader.reject_unknown()
     return settings
 
 
+def _reject_arm(reader: ConfigReader, key: str, types: tuple[str, ...]) -> None:
+    arm = [t for t in types if _ARM.match(t)]
+    if arm:
+        reader.problems.add(reader.key(key), f"{', '.join(arm)}: Graviton (arm64) types cannot run the images, which "
+                                             "are built for linux/amd64; pick x86-64 types such as m6i.xlarge")
+
+
 def node_machine(settings: EksSettings) -> tuple[Decimal, Decimal]:
     return settings.node_shape or MACHINES["m6i.xlarge"]
+
+
+def has_spot_pool(settings: EksSettings) -> bool:
+    return settings.create and settings.spot
+
+
+def interruptible(settings: EksSettings) -> dict[str, object] | None:
+    return interruptible_pod_fields(SPOT_TAINT) if has_spot_pool(settings) else None
 
 
 def storage_billing(settings: EksSettings) -> StorageBilling:
@@ -191,14 +243,20 @@ class EksCluster(pulumi.ComponentResource):
         s = settings
         self._prefix, self._settings, self._keep = name, s, protect
         # The region comes from archivist:cluster.region, not the ambient aws:region or AWS_REGION.
-        self._aws = AwsProvider(f"{name}-aws", region=s.region, default_tags={"tags": {"app": "archivist"}},
+        # The same profile for the provider and the kubeconfig: the provider's identity becomes cluster admin
+        # (bootstrap_cluster_creator_admin_permissions), so `aws eks get-token` must run as that identity too.
+        self._aws = AwsProvider(f"{name}-aws", region=s.region, profile=s.profile,
+                                default_tags={"tags": {"app": "archivist"}},
                                 opts=pulumi.ResourceOptions(parent=self))
+        self._partition = get_partition_output(opts=self._invoke()).partition
         ready: list[pulumi.Resource] = []
         rwx_fs: pulumi.Input[str] | None
+        cluster_id: pulumi.Output[str]
         if s.create:
-            endpoint, ca, rwx_fs = self._create(node_bounds, ready)
+            endpoint, ca, rwx_fs, cluster_id = self._create(node_bounds, ready)
         else:
             found = eks.get_cluster_output(name=s.name, opts=self._invoke())
+            cluster_id = found.arn
             self._issuer = found.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
             self._oidc_arn = iam.get_open_id_connect_provider_output(url=self._issuer, opts=self._invoke()).arn
             endpoint = found.endpoint
@@ -214,7 +272,9 @@ class EksCluster(pulumi.ComponentResource):
                 install_hint="Install the AWS CLI v2: https://docs.aws.amazon.com/cli/",
             ),
         )
-        provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, opts=pulumi.ResourceOptions(parent=self))
+        # The cluster's ARN decides replacement of the provider (and so of every Kubernetes object), not the kubeconfig.
+        provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig, cluster_identifier=cluster_id,
+                                opts=pulumi.ResourceOptions(parent=self))
         if s.create:
             ready.append(self._autoscaler(provider, ready))
         classes, created = sc.create_classes(
@@ -226,7 +286,8 @@ class EksCluster(pulumi.ComponentResource):
                              depends_on=list(ready), provider=self._aws, oidc_provider_arn=self._oidc_arn,
                              oidc_issuer_url=self._issuer)
         self.target = ClusterTarget(platform="eks", provider=provider, storage=classes, registry=registry,
-                                    kubeconfig=kubeconfig, ready=ready + created, cloud=cloud)
+                                    kubeconfig=kubeconfig, ready=ready + created, cloud=cloud,
+                                    interruptible=interruptible(s))
         self.register_outputs({"endpoint": endpoint, "kubeconfig": kubeconfig, "registry": registry.url})
 
     # -- helpers --------------------------------------------------------------------------
@@ -237,12 +298,18 @@ class EksCluster(pulumi.ComponentResource):
     def _invoke(self) -> pulumi.InvokeOutputOptions:
         return pulumi.InvokeOutputOptions(parent=self, provider=self._aws)
 
-    def _role(self, suffix: str, trust: pulumi.Input[str], policies: list[str]) -> iam.Role:
+    def _role(self, suffix: str, trust: pulumi.Input[str], policies: list[str]) -> tuple[iam.Role, list[pulumi.Resource]]:
+        """The role and its policy attachments: what uses the role must depend on the attachments, or EKS
+        cannot delete its ENIs and instances once they are detached in parallel (eks/cluster.py:51)."""
         role = iam.Role(f"{self._prefix}-{suffix}-role", assume_role_policy=trust, opts=self._opts())
-        for policy in policies:
-            iam.RolePolicyAttachment(f"{self._prefix}-{suffix}-{policy.rsplit('/', 1)[-1]}", role=role.name,
-                                     policy_arn=_MANAGED + policy, opts=self._opts())
-        return role
+        attachments: list[pulumi.Resource] = [
+            iam.RolePolicyAttachment(
+                f"{self._prefix}-{suffix}-{policy.rsplit('/', 1)[-1]}", role=role.name,
+                policy_arn=self._partition.apply(lambda part, policy=policy: f"arn:{part}:iam::aws:policy/{policy}"),
+                opts=self._opts())
+            for policy in policies
+        ]
+        return role, attachments
 
     # -- creation -------------------------------------------------------------------------
 
@@ -251,7 +318,11 @@ class EksCluster(pulumi.ComponentResource):
         if s.vpc_id:
             vpc_cidr = ec2.get_vpc_output(id=s.vpc_id, opts=self._invoke()).cidr_block
             return s.vpc_id, list(s.private_subnet_ids), vpc_cidr
-        zones = get_availability_zones_output(state="available", opts=self._invoke()).names
+        # Regular AZs only: opted-in Local/Wavelength Zones sort first and EKS rejects them for the control plane.
+        found = get_availability_zones_output(
+            state="available", filters=[GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
+            opts=self._invoke())
+        zones = found.names.apply(lambda z: _enough_zones(z, s.zone_count, s.region))
         vpc = ec2.Vpc(f"{n}-vpc", cidr_block=s.vpc_cidr, enable_dns_hostnames=True, enable_dns_support=True,
                       tags={"Name": f"{s.name}-vpc"}, opts=self._opts())
         blocks = list(ipaddress.ip_network(s.vpc_cidr).subnets(prefixlen_diff=3))  # 8 equal blocks
@@ -263,7 +334,7 @@ class EksCluster(pulumi.ComponentResource):
         private: list[pulumi.Input[str]] = []
         nat: ec2.NatGateway | None = None
         for i in range(s.zone_count):
-            zone = zones.apply(lambda z, i=i: z[i % len(z)])
+            zone = zones.apply(lambda z, i=i: z[i])
             pub = ec2.Subnet(f"{n}-public-{i}", vpc_id=vpc.id, availability_zone=zone, cidr_block=str(blocks[4 + i]),
                              map_public_ip_on_launch=True,
                              tags={"Name": f"{s.name}-public-{i}", "kubernetes.io/role/elb": "1", **cluster_tag},
@@ -285,70 +356,116 @@ class EksCluster(pulumi.ComponentResource):
         return vpc.id, private, vpc.cidr_block
 
     def _create(self, bounds: NodeBounds, ready: list[pulumi.Resource]) -> tuple[
-        pulumi.Output[str], pulumi.Output[str], pulumi.Output[str]
+        pulumi.Output[str], pulumi.Output[str], pulumi.Output[str], pulumi.Output[str]
     ]:
         s, n = self._settings, self._prefix
         vpc_id, subnets, vpc_cidr = self._network()
-        cluster_role = self._role("cluster", _assume("eks.amazonaws.com"), ["AmazonEKSClusterPolicy"])
+        cluster_role, cluster_policies = self._role("cluster", _assume("eks.amazonaws.com"), ["AmazonEKSClusterPolicy"])
+        # EKS writes control-plane logs here; created first so it gets a retention (EKS's own never expires).
+        logs = cloudwatch.LogGroup(f"{n}-cluster-logs", name=f"/aws/eks/{s.name}/cluster",
+                                   retention_in_days=LOG_RETENTION_DAYS, opts=self._opts())
+        open_to_all = OPEN_TO_INTERNET in s.api_allowed_cidrs
         cluster = eks.Cluster(
             f"{n}-cluster",
             name=s.name,
             version=s.kubernetes_version,
             role_arn=cluster_role.arn,
+            # The public endpoint answers only apiAccess.allowedCidrs; nodes use the private endpoint.
             vpc_config=eks.ClusterVpcConfigArgs(subnet_ids=subnets, endpoint_private_access=True,
-                                                endpoint_public_access=True),
+                                                endpoint_public_access=True,
+                                                public_access_cidrs=[OPEN_TO_INTERNET] if open_to_all
+                                                else list(s.api_allowed_cidrs)),
             # Access entries (API) instead of the aws-auth ConfigMap; whoever runs `up` becomes admin.
             access_config=eks.ClusterAccessConfigArgs(authentication_mode="API",
                                                       bootstrap_cluster_creator_admin_permissions=True),
             enabled_cluster_log_types=["api", "audit", "authenticator"],
-            opts=self._opts(protect=self._keep),
+            # STANDARD: when the minor leaves standard support EKS upgrades it instead of billing
+            # extended support (about 6x the control-plane price), which is EKS's default.
+            upgrade_policy=eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            deletion_protection=self._keep,
+            opts=self._opts(protect=self._keep, depends_on=[*cluster_policies, logs]),
         )
         issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)
         oidc = iam.OpenIdConnectProvider(f"{n}-oidc", url=issuer, client_id_lists=["sts.amazonaws.com"],
                                          opts=self._opts())
         self._issuer, self._oidc_arn = issuer, oidc.arn
 
-        def irsa(suffix: str, accounts: list[str], policies: list[str]) -> iam.Role:
+        def irsa(suffix: str, accounts: list[str], policies: list[str]) -> tuple[iam.Role, list[pulumi.Resource]]:
             trust = pulumi.Output.all(oidc.arn, issuer).apply(lambda a: irsa_trust(a[0], a[1], accounts))
             return self._role(suffix, trust, policies)
 
-        node_role = self._role("nodes", _assume("ec2.amazonaws.com"), [
-            "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"])
+        def addon(name: str, *, role: iam.Role | None = None, config: str | None = None,
+                  depends_on: list[pulumi.Resource]) -> eks.Addon:
+            # The add-on's default version for the cluster's minor: it moves with kubernetesVersion.
+            version = eks.get_addon_version_output(addon_name=name, kubernetes_version=cluster.version,
+                                                   opts=self._invoke()).version
+            return eks.Addon(
+                f"{n}-{name}", cluster_name=cluster.name, addon_name=name, addon_version=version,
+                service_account_role_arn=role.arn if role else None, configuration_values=config,
+                resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="PRESERVE",
+                opts=self._opts(depends_on=depends_on),
+            )
 
-        def group(suffix: str, types: list[str], lo: int, hi: int) -> eks.NodeGroup:
+        # The managed VPC CNI with its network-policy agent: without it NetworkPolicies are not enforced
+        # on EKS at all (amazon-vpc-cni-k8s: "network policies are not enabled by default").
+        cni = addon("vpc-cni", config=json.dumps({"enableNetworkPolicy": "true"}), depends_on=[])
+        node_role, node_policies = self._role("nodes", _assume("ec2.amazonaws.com"), [
+            "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"])
+        # IMDSv2 with a hop limit of 1: pods (one hop further) cannot reach the node role's credentials.
+        template = ec2.LaunchTemplate(
+            f"{n}-nodes", name_prefix=f"{s.name}-nodes-", update_default_version=True,
+            metadata_options=ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1),
+            # With a launch template the node group's disk_size is not allowed: the root disk is set here.
+            block_device_mappings=[ec2.LaunchTemplateBlockDeviceMappingArgs(
+                device_name="/dev/xvda",
+                ebs=ec2.LaunchTemplateBlockDeviceMappingEbsArgs(volume_size=s.disk_size_gb, volume_type="gp3",
+                                                               encrypted="true", delete_on_termination="true"))],
+            opts=self._opts())
+
+        def group(suffix: str, types: list[str], lo: int, hi: int, *, spot: bool = False) -> eks.NodeGroup:
             return eks.NodeGroup(
                 f"{n}-{suffix}",
                 cluster_name=cluster.name,
                 node_group_name_prefix=f"{s.name}-{suffix}-",
                 node_role_arn=node_role.arn,
+                # Follows the control plane when kubernetesVersion changes.
+                version=cluster.version,
+                ami_type=AMI_TYPE,
+                capacity_type="SPOT" if spot else "ON_DEMAND",
                 subnet_ids=subnets,
                 instance_types=types,
-                disk_size=s.disk_size_gb,
+                launch_template=eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
                 scaling_config=eks.NodeGroupScalingConfigArgs(min_size=lo, max_size=hi, desired_size=lo),
                 update_config=eks.NodeGroupUpdateConfigArgs(max_unavailable=1),
                 labels={POOL_LABEL: suffix},
+                taints=[eks.NodeGroupTaintArgs(key=SPOT_TAINT["key"], value=SPOT_TAINT["value"], effect="NO_SCHEDULE")]
+                if spot else None,
                 tags={"k8s.io/cluster-autoscaler/enabled": "true", f"k8s.io/cluster-autoscaler/{s.name}": "owned"},
                 # The autoscaler owns the desired size; replaying the minimum on every `up` would fight it.
-                opts=self._opts(protect=self._keep, ignore_changes=["scalingConfig.desiredSize"]),
+                # Not protected: node groups hold no data.
+                opts=self._opts(ignore_changes=["scalingConfig.desiredSize"], depends_on=[*node_policies, cni]),
             )
 
         system = group("system", [s.system_machine_type], 1, 3)
         workload = group("workload", list(s.machine_types), bounds.min_nodes, bounds.max_nodes)
         ready.extend([system, workload])
+        if s.spot:
+            ready.append(group(SPOT_POOL, list(s.spot_machine_types), 0,
+                               s.spot_max_nodes or bounds.interruptible_max_nodes or bounds.max_nodes, spot=True))
 
-        ebs_role = irsa("ebs-csi", ["kube-system:ebs-csi-controller-sa"], ["service-role/AmazonEBSCSIDriverPolicy"])
-        efs_role = irsa("efs-csi", ["kube-system:efs-csi-*"], ["service-role/AmazonEFSCSIDriverPolicy"])
-        self._autoscaler_role = irsa("autoscaler", ["kube-system:cluster-autoscaler"], [])
-        iam.RolePolicy(f"{n}-autoscaler-policy", role=self._autoscaler_role.id, policy=_AUTOSCALER_POLICY, opts=self._opts())
+        ebs_role, ebs_policies = irsa("ebs-csi", ["kube-system:ebs-csi-controller-sa"],
+                                      ["service-role/AmazonEBSCSIDriverPolicy"])
+        efs_role, efs_policies = irsa("efs-csi", ["kube-system:efs-csi-*"], ["service-role/AmazonEFSCSIDriverPolicy"])
+        self._autoscaler_role, _ = irsa("autoscaler", ["kube-system:cluster-autoscaler"], [])
+        self._autoscaler_policy = iam.RolePolicy(f"{n}-autoscaler-policy", role=self._autoscaler_role.id,
+                                                 policy=_AUTOSCALER_POLICY, opts=self._opts())
         self._cluster = cluster
-        for addon, role in (("aws-ebs-csi-driver", ebs_role), ("aws-efs-csi-driver", efs_role), ("metrics-server", None)):
-            ready.append(eks.Addon(
-                f"{n}-{addon}", cluster_name=cluster.name, addon_name=addon,
-                service_account_role_arn=role.arn if role else None,
-                resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="PRESERVE",
-                # add-on pods need nodes to become ACTIVE
-                opts=self._opts(depends_on=[system]),
-            ))
+        ready.append(cni)
+        # add-on pods need nodes to become ACTIVE, and their roles' policies attached
+        ready.append(addon("aws-ebs-csi-driver", role=ebs_role, depends_on=[system, *ebs_policies]))
+        ready.append(addon("aws-efs-csi-driver", role=efs_role, depends_on=[system, *efs_policies]))
+        ready.append(addon("metrics-server", depends_on=[system]))
 
         # EFS: encrypted, reachable on NFS (2049) from the VPC, one mount target per node subnet.
         fs = efs.FileSystem(f"{n}-shared", encrypted=True, performance_mode="generalPurpose", throughput_mode="elastic",
@@ -362,7 +479,7 @@ class EksCluster(pulumi.ComponentResource):
             ready.append(efs.MountTarget(f"{n}-shared-{i}", file_system_id=fs.id, subnet_id=subnet,
                                          security_groups=[nfs.id], opts=self._opts()))
         ca = cluster.certificate_authority.apply(lambda c: c.data or "")
-        return cluster.endpoint, ca, fs.id
+        return cluster.endpoint, ca, fs.id, cluster.arn
 
     def _autoscaler(self, provider: k8s.Provider, ready: list[pulumi.Resource]) -> Release:
         s = self._settings
@@ -379,10 +496,14 @@ class EksCluster(pulumi.ComponentResource):
                     "autoDiscovery": {"clusterName": s.name},
                     "rbac": {"serviceAccount": {"name": "cluster-autoscaler", "annotations": {
                         "eks.amazonaws.com/role-arn": self._autoscaler_role.arn}}},
-                    "extraArgs": {"balance-similar-node-groups": True, "skip-nodes-with-system-pods": False},
+                    # skip-nodes-with-local-storage defaults to true (cluster-autoscaler main.go), and nearly every
+                    # Archivist pod mounts an emptyDir: nodes would never scale down again.
+                    "extraArgs": {"balance-similar-node-groups": True, "skip-nodes-with-system-pods": False,
+                                  "skip-nodes-with-local-storage": False},
                 },
             ),
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=list(ready)),
+            opts=pulumi.ResourceOptions(parent=self, provider=provider,
+                                        depends_on=[*ready, self._autoscaler_policy]),
         )
 
     def _registry(self) -> Registry:
@@ -404,6 +525,13 @@ class EksCluster(pulumi.ComponentResource):
         url = urls[0].apply(lambda u: u.rsplit("/", 1)[0])
         token = ecr.get_authorization_token_output(opts=self._invoke())
         return Registry(url=url, username=token.user_name, password=pulumi.Output.secret(token.password))
+
+
+def _enough_zones(zones: list[str], wanted: int, region: str) -> list[str]:
+    if len(zones) < wanted:
+        raise pulumi.RunError(f"region {region} has {len(zones)} availability zones that need no opt-in "
+                              f"({', '.join(zones)}); set archivist:cluster.network.zoneCount to {len(zones)} or fewer")
+    return sorted(zones)[:wanted]
 
 
 def build(name: str, settings: EksSettings, *, node_bounds: NodeBounds, protect: bool) -> ClusterTarget:

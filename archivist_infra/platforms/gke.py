@@ -27,12 +27,18 @@ from ..config.reader import ConfigReader
 from . import storage_classes as sc
 from .allocatable import table
 from .common import (
+    OPEN_TO_INTERNET,
+    POOL_LABEL,
+    SPOT_POOL,
     StorageClassConfig,
     exec_kubeconfig,
+    interruptible_pod_fields,
+    parse_api_access,
     parse_node_shape,
     parse_storage_classes,
     required_string,
     secret_kubeconfig,
+    zone_count_nodes,
 )
 from .target import CloudContext, ClusterTarget, Registry
 
@@ -51,12 +57,19 @@ MACHINES = table(
 )
 # Spot nodes carry this taint so only pods that tolerate eviction (the workers) land there.
 SPOT_TAINT = {"key": "cloud.google.com/gke-spot", "value": "true", "effect": "NoSchedule"}
-POOL_LABEL = "archivist.io/pool"
+# A regional cluster without nodeLocations puts its pools in this many zones.
+REGIONAL_ZONES = 3
+# Google APIs the stack needs on a fresh project (created: all; adopted cluster: registry and Filestore).
+# serviceusage (to enable these) and cloudresourcemanager (IAM grants) must already be on: README.
+CLUSTER_APIS = ("compute.googleapis.com", "container.googleapis.com", "iam.googleapis.com")
+ALWAYS_APIS = ("artifactregistry.googleapis.com", "file.googleapis.com")
 
 _PROJECT = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
 _REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]$")
 _ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]-[a-z]$")
 _VERSION = re.compile(r"^1\.[0-9]{2}(\.[0-9]+(-gke\.[0-9]+)?)?$")
+# GKE cluster names: at most 40 characters (`gcloud container clusters create` rejects longer ones).
+_CLUSTER_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 
 
 @dataclass(frozen=True)
@@ -82,10 +95,23 @@ class GkeSettings:
     registry_name: str
     storage_classes: StorageClassConfig
     node_shape: tuple[Decimal, Decimal] | None
+    api_allowed_cidrs: tuple[str, ...] = ()
 
     @property
     def location(self) -> str:
         return self.zone or self.region
+
+    @property
+    def zones(self) -> int:
+        """How many zones each node pool spans (node counts GKE takes per zone)."""
+        if self.node_locations:
+            return len(self.node_locations)
+        return 1 if self.zone else REGIONAL_ZONES
+
+    @property
+    def node_account_id(self) -> str:
+        # 6-30 characters, [a-z] first, no trailing hyphen (serviceaccount/account.py:32-35).
+        return f"{self.name}-nodes"[:30].rstrip("-")
 
 
 def parse(reader: ConfigReader) -> GkeSettings:
@@ -112,18 +138,21 @@ def parse(reader: ConfigReader) -> GkeSettings:
     cidrs = {key: _cidr(network, key, default) for key, default in
              (("nodeCidr", "10.10.0.0/20"), ("podCidr", "10.16.0.0/14"), ("serviceCidr", "10.20.0.0/20"))}
     network.reject_unknown()
+    create = reader.boolean("create", True)
     settings = GkeSettings(
         project=project,
         region=region,
         zone=zone,
         node_locations=node_locations,
-        create=reader.boolean("create", True),
-        name=reader.dns_label("name", "archivist"),
+        create=create,
+        name=reader.string("name", "archivist", pattern=_CLUSTER_NAME,
+                           hint="a GKE cluster name: lowercase letters, digits and '-', at most 40 characters"),
         release_channel=reader.choice("releaseChannel", "REGULAR", RELEASE_CHANNELS),
         kubernetes_version=reader.string("kubernetesVersion", "", pattern=_VERSION, hint="e.g. '1.33'") or None,
         machine_type=machine_type,
         system_machine_type=reader.string("systemMachineType", "e2-standard-2"),
-        disk_size_gb=reader.integer("diskSizeGb", 100, minimum=20, maximum=65536),
+        # 50 GB: 13 nodes at 100 GB would exceed a new project's regional SSD_TOTAL_GB quota (often 250-500 GB).
+        disk_size_gb=reader.integer("diskSizeGb", 50, minimum=20, maximum=65536),
         spot=spot_enabled,
         spot_machine_type=spot_machine,
         spot_max_nodes=spot_max,
@@ -134,6 +163,7 @@ def parse(reader: ConfigReader) -> GkeSettings:
         registry_name=reader.dns_label("registryName", "archivist"),
         storage_classes=parse_storage_classes(reader),
         node_shape=shape,
+        api_allowed_cidrs=parse_api_access(reader, create=create),
     )
     reader.reject_unknown()
     return settings
@@ -159,6 +189,15 @@ def storage_billing(settings: GkeSettings) -> StorageBilling:
     return StorageBilling(rwo, rwx)
 
 
+def has_spot_pool(settings: GkeSettings) -> bool:
+    return settings.create and settings.spot
+
+
+def interruptible(settings: GkeSettings) -> dict[str, object] | None:
+    """Pod-spec fields for work that tolerates interruption: tolerate the spot taint, prefer the spot pool."""
+    return interruptible_pod_fields(SPOT_TAINT) if has_spot_pool(settings) else None
+
+
 class GkeCluster(pulumi.ComponentResource):
     target: ClusterTarget
 
@@ -166,14 +205,22 @@ class GkeCluster(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:cluster:GkeCluster", name, None, opts)
         s = settings
+        if s.release_channel == "EXTENDED":
+            pulumi.log.warn("releaseChannel EXTENDED: once the minor leaves standard support GKE bills the "
+                            "extended-support fee per cluster-hour on top of the cluster fee", self)
+        # A fresh project has none of these APIs on; without them the first call fails "API not enabled".
+        apis = self._services(name, s)
         ready: list[pulumi.Resource] = []
+        registry, repo = self._registry(name, s, protect, apis)
+        cluster_id: pulumi.Output[str]
         if s.create:
-            endpoint, ca, network_name, pools = self._create(name, s, node_bounds, protect)
+            endpoint, ca, network_name, cluster_id, pools = self._create(name, s, node_bounds, protect, apis, repo)
             ready.extend(pools)
         else:
             found = container.get_cluster_output(name=s.name, location=s.location, project=s.project,
                                                  opts=pulumi.InvokeOutputOptions(parent=self))
             endpoint = found.endpoint
+            cluster_id = found.id
             ca = found.master_auths.apply(lambda auths: auths[0].cluster_ca_certificate)
             # The cluster reports its network as a path; Filestore wants the bare VPC name.
             network_name = found.network.apply(lambda n: (n or "default").rsplit("/", 1)[-1])
@@ -182,30 +229,45 @@ class GkeCluster(pulumi.ComponentResource):
             [endpoint, ca],
             lambda a: exec_kubeconfig(
                 name=f"gke_{s.project}_{s.location}_{s.name}", server=f"https://{a[0]}", ca_data=a[1],
-                command="gke-gcloud-auth-plugin", args=[],
+                # Application Default Credentials (what pulumi-gcp uses), not the gcloud CLI's own login:
+                # without the flag the plugin shells out to `gcloud config config-helper` and fails on a machine
+                # that ran only `gcloud auth application-default login` (kubernetes/cloud-provider-gcp#264).
+                command="gke-gcloud-auth-plugin", args=["--use_application_default_credentials"],
                 install_hint="Install gke-gcloud-auth-plugin: `gcloud components install gke-gcloud-auth-plugin`",
             ),
         )
         provider = k8s.Provider(f"{name}-k8s", kubeconfig=kubeconfig,
+                                # The cluster's id, not the kubeconfig, decides when the provider (and so every
+                                # Kubernetes object) is replaced: a CA or endpoint rotation is an update.
+                                cluster_identifier=cluster_id,
                                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(ready)))
         classes, created = sc.create_classes(
             name, sc.gke_classes(filestore_tier=s.filestore_tier, network=network_name), s.storage_classes,
-            provider=provider, parent=self, protect=protect,
+            provider=provider, parent=self, protect=protect, depends_on=apis,
         )
-        registry = self._registry(name, s, protect)
         cloud = CloudContext(platform="gke", region=s.region, cluster_name=pulumi.Output.from_input(s.name),
                              depends_on=list(ready), project=s.project)
         self.target = ClusterTarget(
             platform="gke", provider=provider, storage=classes, registry=registry, kubeconfig=kubeconfig,
-            ready=ready + created, cloud=cloud,
+            ready=ready + created, cloud=cloud, interruptible=interruptible(s),
         )
         self.register_outputs({"endpoint": endpoint, "kubeconfig": kubeconfig, "registry": registry.url})
 
-    def _create(self, name: str, s: GkeSettings, bounds: NodeBounds, protect: bool) -> tuple[
-        pulumi.Output[str], pulumi.Output[str], pulumi.Output[str], list[pulumi.Resource]
+    def _services(self, name: str, s: GkeSettings) -> list[pulumi.Resource]:
+        wanted = (CLUSTER_APIS if s.create else ()) + ALWAYS_APIS
+        return [
+            projects.Service(f"{name}-api-{api.split('.')[0]}", project=s.project, service=api,
+                             # Other things in the project may use the API: destroying the stack leaves it on.
+                             disable_on_destroy=False, disable_dependent_services=False,
+                             opts=pulumi.ResourceOptions(parent=self))
+            for api in wanted
+        ]
+
+    def _create(self, name: str, s: GkeSettings, bounds: NodeBounds, protect: bool, apis: list[pulumi.Resource],
+                repo: artifactregistry.Repository) -> tuple[
+        pulumi.Output[str], pulumi.Output[str], pulumi.Output[str], pulumi.Output[str], list[pulumi.Resource]
     ]:
-        child = pulumi.ResourceOptions(parent=self)
-        kept = pulumi.ResourceOptions(parent=self, protect=protect)
+        child = pulumi.ResourceOptions(parent=self, depends_on=apis)
         network = compute.Network(f"{name}-vpc", project=s.project, auto_create_subnetworks=False, opts=child)
         subnet = compute.Subnetwork(
             f"{name}-nodes", project=s.project, region=s.region, network=network.id, ip_cidr_range=s.node_cidr,
@@ -216,12 +278,29 @@ class GkeCluster(pulumi.ComponentResource):
             ],
             opts=child,
         )
+        # Private nodes have no external address: Cloud NAT gives them egress (ghcr.io, Docker Hub, Gemini).
+        router = compute.Router(f"{name}-router", project=s.project, region=s.region, network=network.id, opts=child)
+        compute.RouterNat(
+            f"{name}-nat", project=s.project, region=s.region, router=router.name,
+            nat_ip_allocate_option="AUTO_ONLY", source_subnetwork_ip_ranges_to_nat="ALL_SUBNETWORKS_ALL_IP_RANGES",
+            log_config=compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
+            opts=child,
+        )
         # Nodes get their own least-privilege identity instead of the project's Editor default account.
-        node_sa = serviceaccount.Account(f"{name}-node-sa", project=s.project, account_id=f"{s.name}-nodes"[:30],
+        node_sa = serviceaccount.Account(f"{name}-node-sa", project=s.project, account_id=s.node_account_id,
                                          display_name=f"{s.name} GKE nodes", opts=child)
-        for role in ("roles/container.defaultNodeServiceAccount", "roles/artifactregistry.reader"):
-            projects.IAMMember(f"{name}-nodes-{role.split('/')[1]}", project=s.project, role=role,
-                               member=node_sa.email.apply(lambda e: f"serviceAccount:{e}"), opts=child)
+        member = node_sa.email.apply(lambda e: f"serviceAccount:{e}")
+        # Pools wait for both grants: a node booting before them cannot ship logs or pull images.
+        grants: list[pulumi.Resource] = [
+            projects.IAMMember(f"{name}-nodes-defaultNodeServiceAccount", project=s.project,
+                               role="roles/container.defaultNodeServiceAccount", member=member, opts=child),
+            # Pull rights on this repository only, not on every repository of the project.
+            artifactregistry.RepositoryIamMember(f"{name}-nodes-registry-reader", project=s.project,
+                                                 location=repo.location, repository=repo.repository_id,
+                                                 role="roles/artifactregistry.reader", member=member,
+                                                 opts=pulumi.ResourceOptions(parent=self)),
+        ]
+        open_to_all = OPEN_TO_INTERNET in s.api_allowed_cidrs
         cluster = container.Cluster(
             f"{name}-cluster",
             name=s.name,
@@ -237,11 +316,26 @@ class GkeCluster(pulumi.ComponentResource):
             # Node pools are managed separately so they can change without replacing the cluster.
             remove_default_node_pool=True,
             initial_node_count=1,
+            # The transient default pool runs as the node SA too, not the Compute Engine default (Editor) SA,
+            # which hardened organisations disable.
+            node_config=container.ClusterNodeConfigArgs(
+                service_account=node_sa.email, oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"]),
+            # Nodes without external IPs; the control plane keeps its public endpoint, reachable only from
+            # apiAccess.allowedCidrs (Private Service Connect: no master CIDR to plan).
+            private_cluster_config=container.ClusterPrivateClusterConfigArgs(
+                enable_private_nodes=True, enable_private_endpoint=False),
+            master_authorized_networks_config=None if open_to_all else container.ClusterMasterAuthorizedNetworksConfigArgs(
+                cidr_blocks=[container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(cidr_block=c, display_name=f"allowed-{i}")
+                             for i, c in enumerate(s.api_allowed_cidrs)],
+                gcp_public_cidrs_access_enabled=False,
+            ),
             release_channel=container.ClusterReleaseChannelArgs(channel=s.release_channel),
             min_master_version=s.kubernetes_version,
             workload_identity_config=container.ClusterWorkloadIdentityConfigArgs(workload_pool=f"{s.project}.svc.id.goog"),
             # Dataplane V2 enforces NetworkPolicy without a separate add-on.
             datapath_provider="ADVANCED_DATAPATH",
+            # Gateway API CRDs and GKE's gateway classes are opt-in on Standard clusters; the gateway ingress needs them.
+            gateway_api_config=container.ClusterGatewayApiConfigArgs(channel="CHANNEL_STANDARD"),
             addons_config=container.ClusterAddonsConfigArgs(
                 gcp_filestore_csi_driver_config=container.ClusterAddonsConfigGcpFilestoreCsiDriverConfigArgs(enabled=True),
                 gce_persistent_disk_csi_driver_config=container.ClusterAddonsConfigGcePersistentDiskCsiDriverConfigArgs(enabled=True),
@@ -249,7 +343,7 @@ class GkeCluster(pulumi.ComponentResource):
             ),
             # GKE's own guard defaults to on and would block `destroy` of a dev stack: follow `protect`.
             deletion_protection=protect,
-            opts=kept,
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=apis),
         )
 
         def pool(suffix: str, machine: str, lo: int, hi: int, *, spot: bool = False) -> container.NodePool:
@@ -262,7 +356,9 @@ class GkeCluster(pulumi.ComponentResource):
                 autoscaling=container.NodePoolAutoscalingArgs(
                     total_min_node_count=lo, total_max_node_count=hi, location_policy="ANY" if spot else "BALANCED"
                 ),
-                initial_node_count=None,
+                # Per zone. Unset, the provider sends 0 and the autoscaler never raises a pool to its minimum
+                # (terraform-provider-google#8270); after creation the autoscaler owns the count.
+                initial_node_count=zone_count_nodes(lo, s.zones) if lo > 0 else 0,
                 management=container.NodePoolManagementArgs(auto_repair=True, auto_upgrade=True),
                 node_config=container.NodePoolNodeConfigArgs(
                     machine_type=machine,
@@ -279,7 +375,8 @@ class GkeCluster(pulumi.ComponentResource):
                     taints=[container.NodePoolNodeConfigTaintArgs(key=SPOT_TAINT["key"], value=SPOT_TAINT["value"],
                                                                   effect="NO_SCHEDULE")] if spot else None,
                 ),
-                opts=kept,
+                # Not protected: pools hold no data, and protect would turn a ForceNew change into an error.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=grants, ignore_changes=["initialNodeCount"]),
             )
 
         pools: list[pulumi.Resource] = [
@@ -287,11 +384,13 @@ class GkeCluster(pulumi.ComponentResource):
             pool("workload", s.machine_type, bounds.min_nodes, bounds.max_nodes),
         ]
         if s.spot:
-            pools.append(pool("spot", s.spot_machine_type, 0, s.spot_max_nodes or bounds.max_nodes, spot=True))
+            pools.append(pool(SPOT_POOL, s.spot_machine_type, 0, s.spot_max_nodes or bounds.interruptible_max_nodes or
+                              bounds.max_nodes, spot=True))
         ca = cluster.master_auth.apply(lambda m: m.cluster_ca_certificate or "")
-        return cluster.endpoint, ca, network.name, pools
+        return cluster.endpoint, ca, network.name, cluster.id, pools
 
-    def _registry(self, name: str, s: GkeSettings, protect: bool) -> Registry:
+    def _registry(self, name: str, s: GkeSettings, protect: bool,
+                  apis: list[pulumi.Resource]) -> tuple[Registry, artifactregistry.Repository]:
         repo = artifactregistry.Repository(
             f"{name}-registry",
             project=s.project,
@@ -309,12 +408,12 @@ class GkeCluster(pulumi.ComponentResource):
                     condition=artifactregistry.RepositoryCleanupPolicyConditionArgs(tag_state="UNTAGGED", older_than="1209600s"),
                 ),
             ],
-            opts=pulumi.ResourceOptions(parent=self, protect=protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=apis),
         )
         # A short-lived OAuth token of whoever runs `pulumi up`: nothing long-lived is stored.
         token = organizations.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self)).access_token
         return Registry(url=repo.registry_uri, username=pulumi.Output.from_input("oauth2accesstoken"),
-                        password=pulumi.Output.secret(token))
+                        password=pulumi.Output.secret(token)), repo
 
 
 def build(name: str, settings: GkeSettings, *, node_bounds: NodeBounds, protect: bool) -> ClusterTarget:

@@ -50,6 +50,10 @@ def node_machine(settings: LocalSettings) -> tuple[Decimal, Decimal]:
     return settings.node_shape
 
 
+def has_spot_pool(settings: LocalSettings) -> bool:
+    return False  # a local cluster has no interruptible capacity to move work to
+
+
 def storage_billing(settings: LocalSettings) -> StorageBilling:
     return AS_REQUESTED
 

@@ -17,7 +17,7 @@ import pulumi
 import pulumi_kubernetes.storage.v1 as storage
 
 from ..capacity import GI, TI, BillingRule
-from .common import StorageClassConfig
+from .common import StorageClassConfig, reclaim_policy_for
 from .target import StorageClasses
 
 RWO_CLASS = "archivist-ssd"
@@ -40,9 +40,15 @@ class ClassPair:
 # -- GKE ----------------------------------------------------------------------------------
 
 FILESTORE_TIERS = ("standard", "premium", "enterprise", "zonal")
-# Filestore's smallest instance per tier (the CSI driver rounds a smaller claim up to it).
-# Basic SSD ("premium") starts at 2.5 TiB; basic HDD, zonal and enterprise at 1 TiB.
-_FILESTORE_MINIMUM = {"standard": TI, "premium": TI * 5 / 2, "enterprise": TI, "zonal": TI}
+# Filestore's smallest instance per tier: the CSI driver rounds a smaller claim up to it
+# (kubernetes-sigs/gcp-filestore-csi-driver pkg/csi_driver/controller.go:53-67, util.Gb = GiB).
+# "standard" (basic HDD) is 100 GiB since driver v1.11 (commit c11a73b6, 2025-06); older
+# GKE-managed drivers still create 1 TiB, which the label says.
+_FILESTORE_MINIMUM = {"standard": 100 * GI, "premium": TI * 5 / 2, "enterprise": TI, "zonal": TI}
+_FILESTORE_NOTE = {"standard": "100 GiB minimum; 1 TiB on drivers before v1.11"}
+# The PD CSI driver's smallest disk (gcp-compute-persistent-disk-csi-driver
+# pkg/gce-pd-csi-driver/controller.go: MinimumVolumeSizeInBytes = 1 GiB).
+_PD_MINIMUM = GI
 
 
 def gke_classes(*, filestore_tier: str, network: pulumi.Input[str]) -> ClassPair:
@@ -54,8 +60,9 @@ def gke_classes(*, filestore_tier: str, network: pulumi.Input[str]) -> ClassPair
 
 def gke_billing(filestore_tier: str) -> tuple[BillingRule, BillingRule]:
     return (
-        BillingRule("GCE pd-ssd (10 GiB minimum)", minimum=10 * GI),
-        BillingRule(f"Filestore {filestore_tier} (instance minimum)", minimum=_FILESTORE_MINIMUM[filestore_tier]),
+        BillingRule("GCE pd-ssd (1 GiB minimum)", minimum=_PD_MINIMUM),
+        BillingRule(f"Filestore {filestore_tier} ({_FILESTORE_NOTE.get(filestore_tier, 'instance minimum')})",
+                    minimum=_FILESTORE_MINIMUM[filestore_tier]),
     )
 
 
@@ -131,7 +138,7 @@ def create_classes(
             provisioner=spec.provisioner,
             parameters=dict(spec.parameters),
             mount_options=list(spec.mount_options) or None,
-            reclaim_policy=config.reclaim_policy,
+            reclaim_policy=reclaim_policy_for(config, protect=protect),
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
             opts=pulumi.ResourceOptions(

@@ -23,6 +23,7 @@ from archivist_infra.offline.mock_outputs import call_outputs, computed_outputs
 
 @dataclass
 class Registration:
+    urn: str
     type: str
     name: str
     inputs: dict[str, Any]
@@ -31,6 +32,7 @@ class Registration:
     protect: bool
     parent: str
     secret_keys: set[str]
+    ignore_changes: list[str]
 
 
 class ArchivistMocks(Mocks):
@@ -59,6 +61,7 @@ class RecordingMonitor(MockMonitor):
         secret_keys = {k for k, v in raw.items() if _has_secret(v)}
         self.registrations.append(
             Registration(
+                urn=response.urn,
                 type=request.type,
                 name=request.name,
                 inputs=plain(self.resources[response.urn].state),
@@ -67,6 +70,7 @@ class RecordingMonitor(MockMonitor):
                 protect=bool(request.protect),
                 parent=request.parent,
                 secret_keys=secret_keys,
+                ignore_changes=list(request.ignoreChanges),
             )
         )
         return response
@@ -83,6 +87,10 @@ class RecordingMonitor(MockMonitor):
 
     def call_tokens(self) -> list[str]:
         return [c.token for c in self.calls]
+
+    def depends_on_names(self, reg: Registration) -> set[str]:
+        by_urn = {r.urn: r.name for r in self.registrations}
+        return {by_urn[d] for d in reg.dependencies if d in by_urn}
 
 
 def _has_secret(value: Any) -> bool:

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import json
+import re
+
 import pulumi
 
 from archivist_infra.capacity import GI, NodeBounds
 from archivist_infra.offline.mock_outputs import (
+    MOCK_DEPLOYER,
     MOCK_KUBELET_OBJECT_ID,
     MOCK_SUBSCRIPTION,
 )
@@ -16,7 +20,7 @@ SC = "kubernetes:storage.k8s.io/v1:StorageClass"
 
 
 def settings(**extra: object) -> aks.AksSettings:
-    r = reader({"location": "westeurope", **extra})
+    r = reader({"location": "westeurope", "apiAccess": {"allowedCidrs": ["203.0.113.7/32"]}, **extra})
     parsed = aks.parse(r)
     assert not r.problems, r.problems.items
     return parsed
@@ -38,13 +42,13 @@ def test_creates_cluster_pools_acr_and_pull_role(monitor: RecordingMonitor) -> p
         assert inputs["securityProfile"]["workloadIdentity"] == {"enabled": True}
 
         pool = monitor.one("azure-native:containerservice:AgentPool")
-        assert pool.protect
+        assert not pool.protect  # a pool holds no data
         assert pool.inputs["mode"] == "User" and pool.inputs["enableAutoScaling"] is True
         assert (pool.inputs["minCount"], pool.inputs["maxCount"]) == (2, 6)
 
         acr = monitor.one("azure-native:containerregistry:Registry")
         assert acr.protect and acr.inputs["sku"] == {"name": "Standard"}
-        role = monitor.one("azure-native:authorization:RoleAssignment").inputs
+        role = monitor.one("azure-native:authorization:RoleAssignment", "arch-acr-pull").inputs
         assert role["principalId"] == MOCK_KUBELET_OBJECT_ID
         assert role["roleDefinitionId"] == (
             f"/subscriptions/{MOCK_SUBSCRIPTION}/providers/Microsoft.Authorization/roleDefinitions/{aks.ACR_PULL_ROLE}")
@@ -59,7 +63,6 @@ def test_creates_cluster_pools_acr_and_pull_role(monitor: RecordingMonitor) -> p
 
         provider = monitor.one("pulumi:providers:kubernetes")
         assert "kubeconfig" in provider.secret_keys
-        assert provider.inputs["kubeconfig"] == "[mock-kubeconfig]"  # decoded from the listed credentials
         assert all(r.provider for r in monitor.registrations if r.type.startswith("kubernetes:"))
     return settled(comp, check)
 
@@ -79,7 +82,97 @@ def test_adopting_creates_no_cluster(monitor: RecordingMonitor) -> pulumi.Output
         classes = monitor.of_type(SC)
         assert [c.inputs["metadata"]["name"] for c in classes] == ["archivist-shared"]
         assert classes[0].inputs["reclaimPolicy"] == "Delete"
-        assert monitor.one("azure-native:authorization:RoleAssignment").inputs["principalId"] == MOCK_KUBELET_OBJECT_ID
+        assert monitor.one("azure-native:authorization:RoleAssignment", "arch-acr-pull").inputs["principalId"] == (
+            MOCK_KUBELET_OBJECT_ID)
+        # an adopted Entra cluster's kubeconfig is made non-interactive too
+        kubeconfig = json.loads(monitor.one("pulumi:providers:kubernetes").inputs["kubeconfig"])
+        assert "azurecli" in kubeconfig["users"][0]["user"]["exec"]["args"]
+        admin = monitor.one("azure-native:authorization:RoleAssignment", "arch-deployer-cluster-admin").inputs
+        assert admin["scope"].endswith("/managedClusters/shared")
+    return settled(comp, check)
+
+
+@pulumi.runtime.test
+def test_entra_id_only_no_local_accounts_and_a_non_interactive_kubeconfig(monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = aks.AksCluster("arch", settings(), node_bounds=NodeBounds(1, 3), protect=False)
+
+    def check() -> None:
+        cluster = monitor.one("azure-native:containerservice:ManagedCluster").inputs
+        assert cluster["aadProfile"] == {"managed": True, "enableAzureRBAC": True}
+        assert cluster["disableLocalAccounts"] is True
+        call = next(c for c in monitor.calls if c.token.endswith("listManagedClusterUserCredentials"))
+        assert call.args["format"] == "exec"
+        provider = monitor.one("pulumi:providers:kubernetes")
+        exec_spec = json.loads(provider.inputs["kubeconfig"])["users"][0]["user"]["exec"]
+        assert exec_spec["command"] == "kubelogin" and exec_spec["interactiveMode"] == "Never"
+        assert exec_spec["args"] == ["get-token", "--login", "azurecli", "--server-id", aks.AKS_AAD_SERVER_ID]
+        assert "token" not in json.dumps(json.loads(provider.inputs["kubeconfig"])["users"][0]["user"]).replace("get-token", "")
+        # the deployer gets Kubernetes rights through Azure RBAC, before the provider is used
+        admin = monitor.one("azure-native:authorization:RoleAssignment", "arch-deployer-cluster-admin")
+        assert admin.inputs["principalId"] == MOCK_DEPLOYER
+        assert admin.inputs["roleDefinitionId"].endswith(aks.AKS_RBAC_CLUSTER_ADMIN_ROLE)
+        assert admin.inputs["scope"] == "arch-cluster-id"
+        assert "arch-deployer-cluster-admin" in monitor.depends_on_names(provider)
+        assert provider.inputs["clusterIdentifier"] == "arch-cluster-id"
+    return settled(comp, check)
+
+
+@pulumi.runtime.test
+def test_registry_has_a_valid_name_no_admin_user_and_pushes_with_an_entra_token(
+        monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = aks.AksCluster("arch", settings(), node_bounds=NodeBounds(1, 3), protect=False)
+    registry = comp.target.registry
+    assert registry is not None
+
+    def check(values: list[str]) -> None:
+        password, username = values
+        assert username == aks.ACR_TOKEN_USER
+        acr = monitor.one("azure-native:containerregistry:Registry").inputs
+        assert acr["adminUserEnabled"] is False
+        assert re.fullmatch(r"[a-zA-Z0-9]{5,50}", acr["registryName"])  # ACR refuses anything else
+        assert "azure-native:containerregistry:listRegistryCredentials" not in monitor.call_tokens()
+        push = monitor.one("azure-native:authorization:RoleAssignment", "arch-acr-push").inputs
+        assert push["principalId"] == MOCK_DEPLOYER and push["roleDefinitionId"].endswith(aks.ACR_PUSH_ROLE)
+        assert password == "[mock-acr-refresh-token]"
+    return pulumi.Output.all(registry.password, registry.username).apply(check)
+
+
+def test_derived_registry_name_is_stable_alphanumeric_and_differs_per_subscription() -> None:
+    s = settings(name="arch-ivist-prod")
+    a = aks.registry_name(s, "sub-1", "rg")
+    assert a == aks.registry_name(s, "sub-1", "rg") and a != aks.registry_name(s, "sub-2", "rg")
+    assert re.fullmatch(r"[a-z0-9]{5,50}", a) and a.startswith("archivistprod")
+    assert aks.registry_name(settings(registryName="archivistprod01"), "sub-1", "rg") == "archivistprod01"
+
+
+@pulumi.runtime.test
+def test_api_server_ranges_tier_and_auto_upgrade_do_not_fight_later_updates(
+        monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = aks.AksCluster("arch", settings(kubernetesVersion="1.33", skuTier="Free"), node_bounds=NodeBounds(1, 3),
+                          protect=False)
+
+    def check() -> None:
+        cluster = monitor.one("azure-native:containerservice:ManagedCluster")
+        assert cluster.inputs["apiServerAccessProfile"] == {"authorizedIPRanges": ["203.0.113.7/32"]}
+        assert cluster.inputs["sku"] == {"name": "Base", "tier": "Free"}
+        assert cluster.ignore_changes == ["agentPoolProfiles[0].count", "kubernetesVersion"]
+    return settled(comp, check)
+
+
+@pulumi.runtime.test
+def test_spot_pool_carries_the_taint_interruptible_work_tolerates(monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = aks.AksCluster("arch", settings(spot={"enabled": True}), node_bounds=NodeBounds(1, 3, 2), protect=False)
+    fields = comp.target.interruptible
+    assert fields is not None
+    assert fields["tolerations"][0] == {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal",
+                                        "value": "spot", "effect": "NoSchedule"}
+
+    def check() -> None:
+        spot = monitor.one("azure-native:containerservice:AgentPool", "arch-spot").inputs
+        assert spot["scaleSetPriority"] == "Spot" and spot["scaleSetEvictionPolicy"] == "Delete"
+        assert spot["nodeTaints"] == ["kubernetes.azure.com/scalesetpriority=spot:NoSchedule"]
+        assert spot["nodeLabels"] == {"archivist.io/pool": "spot"}
+        assert (spot["minCount"], spot["maxCount"]) == (0, 2)
     return settled(comp, check)
 
 

@@ -14,7 +14,7 @@ SC = "kubernetes:storage.k8s.io/v1:StorageClass"
 
 
 def settings(**extra: object) -> eks.EksSettings:
-    r = reader({"region": "eu-west-1", **extra})
+    r = reader({"region": "eu-west-1", "apiAccess": {"allowedCidrs": ["203.0.113.7/32"]}, **extra})
     parsed = eks.parse(r)
     assert not r.problems, r.problems.items
     return parsed
@@ -40,7 +40,7 @@ def test_creates_network_cluster_nodes_irsa_addons_efs_ecr(monitor: RecordingMon
         groups = {g.name: g for g in monitor.of_type("aws:eks/nodeGroup:NodeGroup")}
         workload = groups["arch-workload"].inputs["scalingConfig"]
         assert (workload["minSize"], workload["maxSize"]) == (3, 9)
-        assert all(g.protect for g in groups.values())
+        assert not any(g.protect for g in groups.values())  # node groups hold no data
         # protection is chosen per resource, never inherited wholesale from the component
         assert not any(r.protect for r in monitor.of_type("aws:iam/role:Role"))
         assert not monitor.one("pulumi:providers:aws").protect
@@ -57,7 +57,7 @@ def test_creates_network_cluster_nodes_irsa_addons_efs_ecr(monitor: RecordingMon
         assert attached == {"arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"}
 
         addons = {a.inputs["addonName"]: a.inputs for a in monitor.of_type("aws:eks/addon:Addon")}
-        assert set(addons) == {"aws-ebs-csi-driver", "aws-efs-csi-driver", "metrics-server"}
+        assert set(addons) == {"vpc-cni", "aws-ebs-csi-driver", "aws-efs-csi-driver", "metrics-server"}
         assert ":role/arch-ebs-csi-" in addons["aws-ebs-csi-driver"]["serviceAccountRoleArn"]
 
         fs = monitor.one("aws:efs/fileSystem:FileSystem")
@@ -97,6 +97,7 @@ def test_adopting_an_existing_cluster(monitor: RecordingMonitor) -> pulumi.Outpu
         created = {r.type for r in monitor.registrations}
         assert not created & {"aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup", "aws:ec2/vpc:Vpc",
                               "aws:efs/fileSystem:FileSystem", "aws:eks/addon:Addon"}
+        assert monitor.one("pulumi:providers:kubernetes").inputs["clusterIdentifier"].endswith(":cluster/shared")
         assert "aws:eks/getCluster:getCluster" in monitor.call_tokens()
         rwx = next(c for c in monitor.of_type(SC) if c.inputs["metadata"]["name"] == "archivist-shared")
         assert rwx.inputs["parameters"]["fileSystemId"] == "fs-0123456789abcdef0"
@@ -123,6 +124,138 @@ def test_every_problem_is_reported_with_its_key() -> None:
     keys = {p.key for p in r.problems.items}
     assert keys >= {"archivist:cluster.region", "archivist:cluster.machineTypes", "archivist:cluster.network.privateSubnetIds",
                     "archivist:cluster.kubernetesVersion", "archivist:cluster.efs.fileSystemId", "archivist:cluster.nodeCount"}
+
+
+@pulumi.runtime.test
+def test_cluster_node_groups_and_addons_wait_for_their_policy_attachments(monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = eks.EksCluster("arch", settings(), node_bounds=NodeBounds(1, 3), protect=False)
+
+    def check() -> None:
+        cluster = monitor.depends_on_names(monitor.one("aws:eks/cluster:Cluster"))
+        assert "arch-cluster-AmazonEKSClusterPolicy" in cluster
+        node_policies = {"arch-nodes-AmazonEKSWorkerNodePolicy", "arch-nodes-AmazonEKS_CNI_Policy",
+                         "arch-nodes-AmazonEC2ContainerRegistryReadOnly"}
+        for group in monitor.of_type("aws:eks/nodeGroup:NodeGroup"):
+            assert node_policies | {"arch-vpc-cni"} <= monitor.depends_on_names(group), group.name
+        ebs = monitor.one("aws:eks/addon:Addon", "arch-aws-ebs-csi-driver")
+        assert "arch-ebs-csi-AmazonEBSCSIDriverPolicy" in monitor.depends_on_names(ebs)
+        release = monitor.one("kubernetes:helm.sh/v3:Release")
+        assert "arch-autoscaler-policy" in monitor.depends_on_names(release)
+    return settled(comp, check)
+
+
+@pulumi.runtime.test
+def test_autoscaler_chart_matches_the_kubernetes_minor_and_scales_down_nodes_with_emptydir(
+        monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = eks.EksCluster("arch", settings(kubernetesVersion="1.32"), node_bounds=NodeBounds(1, 3), protect=False)
+
+    def check() -> None:
+        release = monitor.one("kubernetes:helm.sh/v3:Release").inputs
+        assert release["version"] == "9.46.6"  # appVersion 1.32.0 (Chart.yaml at cluster-autoscaler-chart-9.46.6)
+        assert release["values"]["extraArgs"]["skip-nodes-with-local-storage"] is False
+    return settled(comp, check)
+
+
+def test_autoscaler_chart_defaults_follow_the_upstream_release_table() -> None:
+    assert settings().autoscaler_chart_version == "9.50.1"  # 1.33 -> CA 1.33.x, chart 9.47.0+
+    r = reader({"region": "eu-west-1", "apiAccess": {"allowedCidrs": ["203.0.113.7/32"]}, "kubernetesVersion": "1.29"})
+    eks.parse(r)
+    assert [p.key for p in r.problems.items] == ["archivist:cluster.autoscalerChartVersion"]
+    assert settings(kubernetesVersion="1.29", autoscalerChartVersion="9.35.0").autoscaler_chart_version == "9.35.0"
+
+
+@pulumi.runtime.test
+def test_network_policies_are_enforced_and_pods_cannot_reach_the_node_role(monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = eks.EksCluster("arch", settings(), node_bounds=NodeBounds(1, 3), protect=False)
+
+    def check() -> None:
+        cni = monitor.one("aws:eks/addon:Addon", "arch-vpc-cni").inputs
+        assert json.loads(cni["configurationValues"]) == {"enableNetworkPolicy": "true"}
+        template = monitor.one("aws:ec2/launchTemplate:LaunchTemplate").inputs
+        assert template["metadataOptions"] == {"httpEndpoint": "enabled", "httpTokens": "required",
+                                               "httpPutResponseHopLimit": 1}
+        assert template["blockDeviceMappings"][0]["ebs"]["volumeSize"] == 50
+        for group in monitor.of_type("aws:eks/nodeGroup:NodeGroup"):
+            assert group.inputs["launchTemplate"]["version"] == "1"
+            assert "diskSize" not in group.inputs  # not allowed together with a launch template
+    return settled(comp, check)
+
+
+@pulumi.runtime.test
+def test_standard_support_log_retention_and_restricted_endpoint(monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = eks.EksCluster("arch", settings(), node_bounds=NodeBounds(1, 3), protect=True)
+
+    def check() -> None:
+        cluster = monitor.one("aws:eks/cluster:Cluster")
+        assert cluster.inputs["upgradePolicy"] == {"supportType": "STANDARD"}
+        assert cluster.inputs["vpcConfig"]["publicAccessCidrs"] == ["203.0.113.7/32"]
+        assert cluster.inputs["deletionProtection"] is True
+        logs = monitor.one("aws:cloudwatch/logGroup:LogGroup")
+        assert logs.inputs == {**logs.inputs, "name": "/aws/eks/archivist/cluster", "retentionInDays": 30}
+        assert "arch-cluster-logs" in monitor.depends_on_names(cluster)
+    return settled(comp, check)
+
+
+@pulumi.runtime.test
+def test_provider_and_kubeconfig_use_the_same_profile(monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = eks.EksCluster("arch", settings(profile="archivist-deploy"), node_bounds=NodeBounds(1, 3), protect=False)
+
+    def check() -> None:
+        assert monitor.one("pulumi:providers:aws").inputs["profile"] == "archivist-deploy"
+        provider = monitor.one("pulumi:providers:kubernetes").inputs
+        exec_spec = json.loads(provider["kubeconfig"])["users"][0]["user"]["exec"]
+        assert exec_spec["env"] == [{"name": "AWS_PROFILE", "value": "archivist-deploy"}]
+        assert provider["clusterIdentifier"].endswith(":cluster/archivist")
+    return settled(comp, check)
+
+
+@pulumi.runtime.test
+def test_zones_exclude_opt_in_zones_and_versions_follow_the_cluster(monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = eks.EksCluster("arch", settings(), node_bounds=NodeBounds(1, 3), protect=False)
+
+    def check() -> None:
+        call = next(c for c in monitor.calls if c.token == "aws:index/getAvailabilityZones:getAvailabilityZones")
+        assert call.args["filters"] == [{"name": "opt-in-status", "values": ["opt-in-not-required"]}]
+        private = [r for r in monitor.of_type("aws:ec2/subnet:Subnet") if "private" in r.name]
+        assert len({s.inputs["availabilityZone"] for s in private}) == len(private) == 3  # one mount target per AZ
+        for group in monitor.of_type("aws:eks/nodeGroup:NodeGroup"):
+            assert group.inputs["version"] == "1.33" and group.inputs["amiType"] == "AL2023_x86_64_STANDARD"
+        for addon in monitor.of_type("aws:eks/addon:Addon"):
+            assert addon.inputs["addonVersion"].startswith("v"), addon.name
+        # the partition comes from the account, not a hard-coded arn:aws:
+        assert "aws:index/getPartition:getPartition" in monitor.call_tokens()
+    return settled(comp, check)
+
+
+def test_too_few_zones_is_an_error_naming_the_key() -> None:
+    import pytest
+
+    with pytest.raises(pulumi.RunError, match=r"network\.zoneCount to 2"):
+        eks._enough_zones(["eu-south-2a", "eu-south-2b"], 3, "eu-south-2")
+    assert eks._enough_zones(["c", "a", "b", "d"], 3, "r") == ["a", "b", "c"]
+
+
+def test_arm_instance_types_are_rejected() -> None:
+    r = reader({"region": "eu-west-1", "apiAccess": {"allowedCidrs": ["203.0.113.7/32"]},
+                "machineTypes": ["m7g.xlarge"], "nodeCpu": "4", "nodeMemory": "15Gi"})
+    eks.parse(r)
+    problems = {p.key: p.message for p in r.problems.items}
+    assert "linux/amd64" in problems["archivist:cluster.machineTypes"]
+
+
+@pulumi.runtime.test
+def test_spot_node_group_carries_the_taint_interruptible_work_tolerates(monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = eks.EksCluster("arch", settings(spot={"enabled": True}), node_bounds=NodeBounds(1, 3, 4), protect=False)
+    fields = comp.target.interruptible
+    assert fields is not None and fields["tolerations"][0]["key"] == "archivist.io/spot"
+
+    def check() -> None:
+        spot = monitor.one("aws:eks/nodeGroup:NodeGroup", "arch-spot").inputs
+        assert spot["capacityType"] == "SPOT"
+        assert spot["taints"] == [{"key": "archivist.io/spot", "value": "true", "effect": "NO_SCHEDULE"}]
+        assert spot["labels"] == {"archivist.io/pool": "spot"}
+        assert (spot["scalingConfig"]["minSize"], spot["scalingConfig"]["maxSize"]) == (0, 4)
+    return settled(comp, check)
 
 
 def test_eks_stack_imports_only_pulumi_aws() -> None:

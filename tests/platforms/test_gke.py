@@ -10,7 +10,8 @@ from archivist_infra.platforms import gke
 from .conftest import RecordingMonitor, reader, settled
 from .sdk_isolation import assert_only_sdk
 
-BASE = {"project": "archivist-prod", "region": "europe-west1", "spot": {"enabled": True}}
+BASE = {"project": "archivist-prod", "region": "europe-west1", "spot": {"enabled": True},
+        "apiAccess": {"allowedCidrs": ["203.0.113.7/32"]}}
 
 
 def settings(**extra: object) -> gke.GkeSettings:
@@ -53,10 +54,10 @@ def test_creates_vpc_native_cluster_with_pools_sized_from_bounds(monitor: Record
         repo = monitor.one("gcp:artifactregistry/repository:Repository")
         assert repo.inputs["format"] == "DOCKER" and repo.protect
 
-        # production protects what holds state or takes long to rebuild
-        for token in ("gcp:container/cluster:Cluster", "gcp:container/nodePool:NodePool",
-                      "kubernetes:storage.k8s.io/v1:StorageClass"):
+        # production protects what holds state or takes long to rebuild, and nothing that holds no data
+        for token in ("gcp:container/cluster:Cluster", "kubernetes:storage.k8s.io/v1:StorageClass"):
             assert all(r.protect for r in monitor.of_type(token)), token
+        assert not any(r.protect for r in monitor.of_type("gcp:container/nodePool:NodePool"))
     return settled(comp, check)
 
 
@@ -77,7 +78,8 @@ def test_storage_classes_and_explicit_secret_provider(monitor: RecordingMonitor)
         for sc in (rwo, rwx):
             assert sc["volumeBindingMode"] == "WaitForFirstConsumer"
             assert sc["allowVolumeExpansion"] is True
-            assert sc["reclaimPolicy"] == "Retain"
+            # an unprotected stack's volumes go with it: nothing bills on after `pulumi destroy`
+            assert sc["reclaimPolicy"] == "Delete"
         k8s_resources = [r for r in monitor.registrations if r.type.startswith("kubernetes:")]
         assert k8s_resources and all(r.provider for r in k8s_resources)
         assert not any(r.protect for r in monitor.of_type("gcp:container/cluster:Cluster"))
@@ -120,6 +122,184 @@ def test_every_problem_is_reported_with_its_key() -> None:
     }
     project = next(p for p in r.problems.items if p.key == "archivist:cluster.project")
     assert "pulumi config set --path archivist:cluster.project" in project.message
+
+
+@pulumi.runtime.test
+def test_node_pools_start_at_their_minimum_per_zone_and_leave_the_count_to_the_autoscaler(
+        monitor: RecordingMonitor) -> pulumi.Output[None]:
+    # regional (3 zones): a minimum of 4 needs 2 nodes per zone; the zonal system pool's minimum of 1 needs 1
+    comp = gke.GkeCluster("arch", settings(), node_bounds=NodeBounds(4, 9, 5), protect=True)
+
+    def check() -> None:
+        pools = {r.name: r for r in monitor.of_type("gcp:container/nodePool:NodePool")}
+        assert pools["arch-workload"].inputs["initialNodeCount"] == 2
+        assert pools["arch-system"].inputs["initialNodeCount"] == 1
+        assert pools["arch-spot"].inputs["initialNodeCount"] == 0
+        assert pools["arch-spot"].inputs["autoscaling"]["totalMaxNodeCount"] == 5  # the interruptible work's maximum
+        for pool in pools.values():
+            assert pool.ignore_changes == ["initialNodeCount"]
+    return settled(comp, check)
+
+
+@pulumi.runtime.test
+def test_zonal_pool_initial_count_is_the_minimum(monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = gke.GkeCluster("arch", settings(zone="europe-west1-b"), node_bounds=NodeBounds(3, 5), protect=False)
+
+    def check() -> None:
+        assert monitor.one("gcp:container/nodePool:NodePool", "arch-workload").inputs["initialNodeCount"] == 3
+    return settled(comp, check)
+
+
+@pulumi.runtime.test
+def test_google_apis_are_enabled_before_what_needs_them(monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = gke.GkeCluster("arch", settings(), node_bounds=NodeBounds(1, 3), protect=False)
+
+    def check() -> None:
+        services = {r.inputs["service"]: r for r in monitor.of_type("gcp:projects/service:Service")}
+        assert set(services) == {"compute.googleapis.com", "container.googleapis.com", "iam.googleapis.com",
+                                 "artifactregistry.googleapis.com", "file.googleapis.com"}
+        for svc in services.values():
+            assert svc.inputs["disableOnDestroy"] is False and svc.inputs["project"] == "archivist-prod"
+        api = {r.name for r in services.values()}
+        for token in ("gcp:container/cluster:Cluster", "gcp:artifactregistry/repository:Repository",
+                      "gcp:compute/network:Network", "gcp:serviceaccount/account:Account"):
+            assert api <= monitor.depends_on_names(monitor.one(token)), token
+        # the Filestore class provisions through file.googleapis.com
+        for cls in monitor.of_type("kubernetes:storage.k8s.io/v1:StorageClass"):
+            assert "arch-api-file" in monitor.depends_on_names(cls)
+    return settled(comp, check)
+
+
+@pulumi.runtime.test
+def test_adopted_cluster_enables_only_registry_and_filestore_apis(monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = gke.GkeCluster("arch", settings(create=False, apiAccess={}), node_bounds=NodeBounds(1, 3), protect=False)
+
+    def check() -> None:
+        services = {r.inputs["service"] for r in monitor.of_type("gcp:projects/service:Service")}
+        assert services == {"artifactregistry.googleapis.com", "file.googleapis.com"}
+        # the provider follows the adopted cluster's id
+        assert monitor.one("pulumi:providers:kubernetes").inputs["clusterIdentifier"]
+    return settled(comp, check)
+
+
+@pulumi.runtime.test
+def test_kubeconfig_authenticates_with_application_default_credentials(monitor: RecordingMonitor) -> pulumi.Output[None]:
+    import json
+
+    comp = gke.GkeCluster("arch", settings(), node_bounds=NodeBounds(1, 3), protect=False)
+
+    def check() -> None:
+        provider = monitor.one("pulumi:providers:kubernetes")
+        kubeconfig = json.loads(provider.inputs["kubeconfig"])
+        exec_spec = kubeconfig["users"][0]["user"]["exec"]
+        assert exec_spec["command"] == "gke-gcloud-auth-plugin"
+        assert exec_spec["args"] == ["--use_application_default_credentials"]
+        assert exec_spec["interactiveMode"] == "Never"
+        # the cluster's id decides replacement, not kubeconfig heuristics (a CA rotation is an update)
+        assert provider.inputs["clusterIdentifier"] == "arch-cluster-id"
+    return settled(comp, check)
+
+
+@pulumi.runtime.test
+def test_nodes_are_private_with_nat_egress_and_api_server_limited_to_allowed_cidrs(
+        monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = gke.GkeCluster("arch", settings(apiAccess={"allowedCidrs": ["203.0.113.7/32", "198.51.100.0/24"]}),
+                          node_bounds=NodeBounds(1, 3), protect=False)
+
+    def check() -> None:
+        cluster = monitor.one("gcp:container/cluster:Cluster").inputs
+        assert cluster["privateClusterConfig"] == {"enablePrivateNodes": True, "enablePrivateEndpoint": False}
+        networks = cluster["masterAuthorizedNetworksConfig"]
+        assert [b["cidrBlock"] for b in networks["cidrBlocks"]] == ["203.0.113.7/32", "198.51.100.0/24"]
+        assert networks["gcpPublicCidrsAccessEnabled"] is False
+        nat = monitor.one("gcp:compute/routerNat:RouterNat").inputs
+        assert nat["sourceSubnetworkIpRangesToNat"] == "ALL_SUBNETWORKS_ALL_IP_RANGES"
+        assert nat["natIpAllocateOption"] == "AUTO_ONLY"
+        router = monitor.one("gcp:compute/router:Router")
+        assert "arch-vpc" in monitor.depends_on_names(router)
+        # Gateway API is opt-in on Standard clusters; the gateway ingress needs its CRDs
+        assert cluster["gatewayApiConfig"] == {"channel": "CHANNEL_STANDARD"}
+    return settled(comp, check)
+
+
+def test_api_access_must_be_chosen_when_creating_a_cluster() -> None:
+    r = reader({"project": "archivist-prod", "region": "europe-west1"})
+    gke.parse(r)
+    problem = next(p for p in r.problems.items if p.key == "archivist:cluster.apiAccess.allowedCidrs")
+    assert "checkip" in problem.message and "0.0.0.0/0" in problem.message
+    r = reader({**BASE, "apiAccess": {"allowedCidrs": ["not-a-cidr"]}})
+    gke.parse(r)
+    assert [p.key for p in r.problems.items] == ["archivist:cluster.apiAccess.allowedCidrs"]
+
+
+@pulumi.runtime.test
+def test_an_explicit_open_api_server_sets_no_authorized_networks(monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = gke.GkeCluster("arch", settings(apiAccess={"allowedCidrs": ["0.0.0.0/0"]}), node_bounds=NodeBounds(1, 3),
+                          protect=False)
+
+    def check() -> None:
+        assert "masterAuthorizedNetworksConfig" not in monitor.one("gcp:container/cluster:Cluster").inputs
+    return settled(comp, check)
+
+
+@pulumi.runtime.test
+def test_default_pool_and_node_pools_run_as_the_node_service_account_after_its_grants(
+        monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = gke.GkeCluster("arch", settings(), node_bounds=NodeBounds(1, 3), protect=False)
+
+    def check() -> None:
+        email = "archivist-nodes@archivist-prod.iam.gserviceaccount.com"
+        cluster = monitor.one("gcp:container/cluster:Cluster").inputs
+        assert cluster["nodeConfig"]["serviceAccount"] == email
+        reader_grant = monitor.one("gcp:artifactregistry/repositoryIamMember:RepositoryIamMember")
+        assert reader_grant.inputs["role"] == "roles/artifactregistry.reader"
+        assert reader_grant.inputs["repository"] == "archivist"  # this repository, not the whole project
+        project_roles = {r.inputs["role"] for r in monitor.of_type("gcp:projects/iAMMember:IAMMember")}
+        assert project_roles == {"roles/container.defaultNodeServiceAccount"}
+        for pool in monitor.of_type("gcp:container/nodePool:NodePool"):
+            deps = monitor.depends_on_names(pool)
+            assert {"arch-nodes-defaultNodeServiceAccount", "arch-nodes-registry-reader"} <= deps, pool.name
+            assert pool.inputs["nodeConfig"]["serviceAccount"] == email
+            assert pool.inputs["nodeConfig"]["diskSizeGb"] == 50  # fits a new project's SSD quota
+    return settled(comp, check)
+
+
+def test_names_gke_rejects_are_config_problems() -> None:
+    r = reader({**BASE, "name": "a" * 41})
+    gke.parse(r)
+    assert [p.key for p in r.problems.items] == ["archivist:cluster.name"]
+    # a 29-character name cut at 30 characters ends in "-", which IAM rejects: the account id drops it
+    assert gke.parse(reader({**BASE, "name": "b" * 29})).node_account_id == "b" * 29
+    assert gke.parse(reader({**BASE, "name": "a" * 25})).node_account_id == "a" * 25 + "-node"
+
+
+@pulumi.runtime.test
+def test_extended_release_channel_warns_about_its_fee(monitor: RecordingMonitor) -> pulumi.Output[None]:
+    from unittest import mock
+
+    with mock.patch.object(pulumi.log, "warn") as warn:
+        comp = gke.GkeCluster("arch", settings(releaseChannel="EXTENDED"), node_bounds=NodeBounds(1, 3), protect=False)
+    assert "extended-support fee" in warn.call_args[0][0]
+    return settled(comp, lambda: None)
+
+
+@pulumi.runtime.test
+def test_interruptible_work_tolerates_and_prefers_the_spot_pool(monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = gke.GkeCluster("arch", settings(), node_bounds=NodeBounds(1, 3, 2), protect=False)
+    fields = comp.target.interruptible
+    assert fields is not None
+    assert fields["tolerations"] == [{"key": "cloud.google.com/gke-spot", "operator": "Equal", "value": "true",
+                                      "effect": "NoSchedule"}]
+    term = fields["affinity"]["nodeAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
+    assert term["preference"]["matchExpressions"] == [{"key": "archivist.io/pool", "operator": "In", "values": ["spot"]}]
+
+    def check() -> None:
+        # the pool those fields point at carries the label and the taint they tolerate
+        spot = monitor.one("gcp:container/nodePool:NodePool", "arch-spot").inputs["nodeConfig"]
+        assert spot["labels"] == {"archivist.io/pool": "spot"}
+        assert spot["taints"] == [{"key": "cloud.google.com/gke-spot", "value": "true", "effect": "NO_SCHEDULE"}]
+    assert gke.GkeCluster is not None and gke.interruptible(settings(spot={"enabled": False})) is None
+    return settled(comp, check)
 
 
 def test_gke_stack_imports_only_pulumi_gcp() -> None:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import base64
 
+import yaml
+
 from archivist_infra.offline.mock_outputs import CALLS, COMPUTED, call_outputs, computed_outputs
 
-SECRET_FIELDS = {"password", "accessToken", "authorizationToken", "result"}
+SECRET_FIELDS = {"password", "accessToken", "authorizationToken", "result", "token"}
 
 
 def _secrets(value: object, key: str = "") -> list[str]:
@@ -21,8 +23,11 @@ def test_invented_secrets_are_placeholders() -> None:
     found = [s for token in CALLS for s in _secrets(call_outputs(token, {"name": "x"}))]
     found += [s for token in COMPUTED for s in _secrets(computed_outputs(token, "x", {}))]
     assert found and all(s.startswith("[") and s.endswith("]") for s in found)
-    kubeconfig = call_outputs("azure-native:containerservice:listManagedClusterUserCredentials", {})
-    assert base64.b64decode(kubeconfig["kubeconfigs"][0]["value"]).decode() == "[mock-kubeconfig]"
+    # the AKS user kubeconfig of an Entra cluster carries no credential at all: only the exec plugin
+    listed = call_outputs("azure-native:containerservice:listManagedClusterUserCredentials", {})
+    kubeconfig = yaml.safe_load(base64.b64decode(listed["kubeconfigs"][0]["value"]))
+    user = kubeconfig["users"][0]["user"]
+    assert set(user) == {"exec"} and user["exec"]["command"] == "kubelogin"
 
 
 def test_unknown_tokens_answer_empty() -> None:
