@@ -18,7 +18,7 @@ from .tiers.app_config import AppConfig, StoreEndpoints
 from .tiers.archivist_apps import ArchivistApps, deploy_apps
 from .tiers.context import TierContext
 from .tiers.data_guard import data_guard
-from .tiers.ingress import ExternalAccess, Route
+from .tiers.ingress import Backend, ExternalAccess
 from .tiers.kafka import KafkaBroker, cluster_id
 from .tiers.namespace import ArchivistNamespace
 from .tiers.neo4j import Neo4jStore
@@ -70,6 +70,7 @@ class ArchivistStack:
             "namespace": ns,
             "endpoints": endpoints,
             "ingressUrl": self.external.url if self.external else None,
+            **({"entry": self.external.outputs()} if self.external else {}),
             "portForward": forwards,
             "capacity": self.capacity.as_output(),
             **({"kubeconfig": _secret(self.kubeconfig)} if self.kubeconfig is not None else {}),
@@ -128,12 +129,10 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
 
     external = None
     if settings.ingress.mode != "none":
-        routes = [
-            Route(f"/api/{name}", app.service_name, app.endpoint)
-            for name, app in (("search", apps.search), ("graph", apps.graph), ("worker", apps.worker))
-            if app.endpoint is not None
-        ]
-        external = ExternalAccess("external", ctx, settings.ingress, routes)
+        # Only search and graph serve HTTP; the worker has no routes (entry/routes.py).
+        backends = {name: Backend(app.service_name, app.endpoint)
+                    for name, app in (("search", apps.search), ("graph", apps.graph)) if app.endpoint is not None}
+        external = ExternalAccess("external", ctx, settings.ingress, backends, platform=settings.platform)
 
     return ArchivistStack(namespace=namespace, secrets=app_secrets, neo4j=neo4j, kafka=kafka, qdrant=qdrant,
                           redis=redis, config=config, shared_data=shared, apps=apps, external=external,
