@@ -9,11 +9,11 @@ import uuid
 from typing import Any
 
 import pytest
+from entry.conftest import AKS, EKS, KIND
 
 from archivist_infra.offline import engine
 from archivist_infra.offline.render import manifests
 
-from entry.conftest import AKS, EKS, KIND
 from .kube import Cluster
 
 ENTRY_KINDS = {"Gateway", "GatewayClass", "HTTPRoute", "EnvoyProxy", "BackendTrafficPolicy", "HealthCheckPolicy",
@@ -22,8 +22,9 @@ Obj = dict[str, Any]
 
 
 def _run(platform: str) -> engine.Run:
-    from archivist_infra.__main__ import run_stack
     from conftest import run_config
+
+    from archivist_infra.__main__ import run_stack
 
     return run_stack("prod") if platform == "gke" else run_config({"eks": EKS, "aks": AKS, "kind": KIND}[platform])
 

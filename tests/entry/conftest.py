@@ -5,11 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from conftest import VALID_IMAGES, run_config
 
 from archivist_infra.offline import engine
 from archivist_infra.offline.render import manifests
-
-from conftest import VALID_IMAGES, run_config
 
 HOST = "archivist.example.com"
 EKS = {"platform": "eks", "cluster": {"region": "eu-west-1"}, "images": VALID_IMAGES,
