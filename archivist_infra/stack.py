@@ -11,6 +11,7 @@ from .capacity import Capacity
 from .config.security import SecuritySettings
 from .config.settings import Settings
 from .demands_from_settings import workload_demands
+from .entry.routes import Service
 from .images import deploy_images
 from .platforms import platform_module
 from .sizing import stack_capacity
@@ -130,8 +131,11 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
     external = None
     if settings.ingress.mode != "none":
         # Only search and graph serve HTTP; the worker has no routes (entry/routes.py).
-        backends = {name: Backend(app.service_name, app.endpoint)
-                    for name, app in (("search", apps.search), ("graph", apps.graph)) if app.endpoint is not None}
+        backends: dict[Service, Backend] = {}
+        if apps.search.endpoint is not None:
+            backends["search"] = Backend(apps.search.service_name, apps.search.endpoint)
+        if apps.graph.endpoint is not None:
+            backends["graph"] = Backend(apps.graph.service_name, apps.graph.endpoint)
         external = ExternalAccess("external", ctx, settings.ingress, backends, platform=settings.platform)
 
     return ArchivistStack(namespace=namespace, secrets=app_secrets, neo4j=neo4j, kafka=kafka, qdrant=qdrant,
