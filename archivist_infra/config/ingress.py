@@ -103,7 +103,7 @@ def parse_ingress(root: ConfigReader, platform: str, cluster: Any) -> IngressSet
     if mode == "gateway":
         create = gateway.boolean("create", True)
         if create:
-            entry = _entry(gateway, tls, dns, platform, cluster, subnets, subnets_given, reader)
+            entry = _entry(gateway, tls, dns, platform, cluster, subnets, subnets_given, reader, host)
         else:
             adopted = _adopted(gateway)
             for section in (tls, dns):
@@ -156,7 +156,7 @@ def _adopted(gateway: ConfigReader) -> AdoptedGateway:
 
 
 def _entry(gateway: ConfigReader, tls: ConfigReader, dns: ConfigReader, platform: str, cluster: Any,
-           subnets: tuple[str, ...], subnets_given: bool, reader: ConfigReader) -> EntrySettings:
+           subnets: tuple[str, ...], subnets_given: bool, reader: ConfigReader, host: str | None) -> EntrySettings:
     default_controller: Controller = "gke" if platform == "gke" else "envoy"
     controller = gateway.choice("controller", default_controller, CONTROLLERS)
     if controller == "gke" and platform != "gke":
@@ -202,6 +202,8 @@ def _entry(gateway: ConfigReader, tls: ConfigReader, dns: ConfigReader, platform
             dns.problems.add(dns.key("zone"), f"{zone!r} is not a Route 53 hosted zone id such as 'Z0123456789ABCDEFGHIJ'")
         elif platform == "aks" and not _DOMAIN.match(zone):
             dns.problems.add(dns.key("zone"), f"{zone!r} is not an Azure DNS zone name such as 'example.com'")
+        elif platform == "aks" and host and host != zone and not host.endswith("." + zone):
+            dns.problems.add(dns.key("zone"), f"host {host!r} is not inside the zone {zone!r}")
     if dns_rg is not None:
         if platform != "aks":
             dns.problems.add(dns.key("resourceGroup"), "is only used on aks (the Azure DNS zone's resource group)")
