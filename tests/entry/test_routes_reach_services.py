@@ -72,3 +72,15 @@ def test_evaluator_matches_prefixes_on_whole_path_elements() -> None:
     assert prefix_matches("/api/graph", "/api/graph/stats")
     assert prefix_matches("/api/graph", "/api/graph")
     assert not prefix_matches("/api/graph", "/api/graphs")
+
+
+@pytest.mark.parametrize("stack", [*GATEWAY_STACKS, "kind", "ingress"])
+def test_only_search_and_graph_are_public(entry_objects: dict[str, list[dict[str, Any]]], stack: str) -> None:
+    """Admin UIs (Neo4j browser, Qdrant dashboard) and the stores are never routed: port-forward only."""
+    backends = set()
+    for obj in entry_objects[stack]:
+        if obj["kind"] == "HTTPRoute":
+            backends |= {b["name"] for rule in obj["spec"]["rules"] for b in rule.get("backendRefs") or []}
+        if obj["kind"] == "Ingress":
+            backends |= {p["backend"]["service"]["name"] for r in obj["spec"]["rules"] for p in r["http"]["paths"]}
+    assert backends == {"archivist-search", "archivist-graph"}
