@@ -15,6 +15,7 @@ from .config.settings import Settings
 from .config.worker import WorkerRunSettings
 from .config.worker import max_workers as worker_max_workers
 from .demands_from_settings import workload_demands
+from .entry.routes import Service
 from .images import deploy_images
 from .platforms import platform_module
 from .sizing import stack_capacity
@@ -22,7 +23,7 @@ from .tiers.app_config import AppConfig, StoreEndpoints
 from .tiers.archivist_apps import ArchivistApps, deploy_apps
 from .tiers.context import TierContext
 from .tiers.data_guard import data_guard
-from .tiers.ingress import ExternalAccess, Route
+from .tiers.ingress import Backend, ExternalAccess
 from .tiers.kafka import KafkaBroker, cluster_id
 from .tiers.namespace import ArchivistNamespace
 from .tiers.neo4j import Neo4jStore
@@ -74,6 +75,7 @@ class ArchivistStack:
             "namespace": ns,
             "endpoints": endpoints,
             "ingressUrl": self.external.url if self.external else None,
+            **({"entry": self.external.outputs()} if self.external else {}),
             "portForward": forwards,
             "capacity": self.capacity.as_output(),
             **({"kubeconfig": _secret(self.kubeconfig)} if self.kubeconfig is not None else {}),
@@ -132,12 +134,13 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
 
     external = None
     if settings.ingress.mode != "none":
-        routes = [
-            Route(f"/api/{name}", app.service_name, app.endpoint)
-            for name, app in (("search", apps.search), ("graph", apps.graph), ("worker", apps.worker))
-            if app.endpoint is not None
-        ]
-        external = ExternalAccess("external", ctx, settings.ingress, routes)
+        # Only search and graph serve HTTP; the worker has no routes (entry/routes.py).
+        backends: dict[Service, Backend] = {}
+        if apps.search.endpoint is not None:
+            backends["search"] = Backend(apps.search.service_name, apps.search.endpoint)
+        if apps.graph.endpoint is not None:
+            backends["graph"] = Backend(apps.graph.service_name, apps.graph.endpoint)
+        external = ExternalAccess("external", ctx, settings.ingress, backends, platform=settings.platform)
 
     return ArchivistStack(namespace=namespace, secrets=app_secrets, neo4j=neo4j, kafka=kafka, qdrant=qdrant,
                           redis=redis, config=config, shared_data=shared, apps=apps, external=external,

@@ -17,7 +17,8 @@ from archivist_infra.offline.graph import graph, mermaid
 from tests.conftest import ROOT, VALID_IMAGES, find, pod_spec, run_config
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
-CRD_KINDS = {"HTTPRoute"}  # kubernetes-validate ships only built-in schemas
+CRD_KINDS = {"HTTPRoute", "Gateway", "GatewayClass", "HealthCheckPolicy", "EnvoyProxy", "BackendTrafficPolicy",
+             "ClusterIssuer", "Certificate"}  # kubernetes-validate ships only built-in schemas; tests/apiserver checks these
 
 
 @pytest.mark.parametrize("version", ["1.29", "1.33", "1.37"])
@@ -34,15 +35,17 @@ def test_every_rendered_object_passes_strict_schema_validation(stack: str, versi
     assert checked >= 30
 
 
-def test_http_route_strips_each_prefix_on_its_own_rule(prod_objects: list) -> None:
+def test_http_route_attaches_to_the_gateway_the_stack_creates_without_rewriting_api_paths(prod_objects: list) -> None:
     route = find(prod_objects, "HTTPRoute", "archivist")
+    gateway = find(prod_objects, "Gateway", "archivist")
     assert route["apiVersion"] == "gateway.networking.k8s.io/v1"
-    assert route["spec"]["parentRefs"] == [{"name": "public", "namespace": "gateway-system"}]
+    assert route["spec"]["parentRefs"] == [{"name": "archivist", "namespace": gateway["metadata"]["namespace"],
+                                            "sectionName": "https"}]
     rules = {r["matches"][0]["path"]["value"]: r for r in route["spec"]["rules"]}
-    assert set(rules) == {"/api/search", "/api/graph"}
     assert rules["/api/graph"]["backendRefs"] == [{"name": "archivist-graph", "port": 8081}]
-    for rule in rules.values():
-        assert rule["filters"][0]["urlRewrite"]["path"] == {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}
+    assert rules["/api"]["backendRefs"] == [{"name": "archivist-search", "port": 8000}]
+    # Audit app-wiring #6/#7: no prefix rewrite on any API rule.
+    assert "filters" not in rules["/api/graph"] and "filters" not in rules["/api"]
 
 
 def test_ingress_mode_routes_each_path_without_a_global_rewrite() -> None:
@@ -52,9 +55,10 @@ def test_ingress_mode_routes_each_path_without_a_global_rewrite() -> None:
         "mode": "ingress", "host": "archivist.example.com", "className": "traefik", "tlsIssuer": "letsencrypt"}}))
     ing = find(objects, "Ingress", "archivist")
     kubernetes_validate.validate(ing, "1.29", strict=True)
-    paths = {p["path"]: p["backend"]["service"] for p in ing["spec"]["rules"][0]["http"]["paths"]}
-    assert paths == {"/api/search": {"name": "archivist-search", "port": {"number": 8000}},
-                     "/api/graph": {"name": "archivist-graph", "port": {"number": 8081}}}
+    paths = {(p["path"], p["pathType"]): p["backend"]["service"] for p in ing["spec"]["rules"][0]["http"]["paths"]}
+    assert paths == {("/api", "Prefix"): {"name": "archivist-search", "port": {"number": 8000}},
+                     ("/api/graph", "Prefix"): {"name": "archivist-graph", "port": {"number": 8081}},
+                     ("/health", "Exact"): {"name": "archivist-search", "port": {"number": 8000}}}
     assert ing["metadata"]["annotations"] == {"cert-manager.io/cluster-issuer": "letsencrypt"}
     assert ing["spec"]["tls"] == [{"hosts": ["archivist.example.com"], "secretName": "archivist-tls"}]
     assert ing["spec"]["ingressClassName"] == "traefik"

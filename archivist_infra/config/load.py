@@ -8,11 +8,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from .. import versions
 from ..images import parse_images
 from ..platforms import PLATFORMS, platform_module
+from .ingress import parse_ingress
 from .problems import Problems
 from .quantity import parse_quantity
 from .reader import ConfigReader
@@ -21,8 +22,6 @@ from .settings import (
     AppSettings,
     Autoscaling,
     HealthCheck,
-    IngressMode,
-    IngressSettings,
     KafkaSettings,
     Neo4jSettings,
     QdrantSettings,
@@ -115,7 +114,7 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
         search=apps["search"],
         graph=apps["graph"],
         shared_data=_shared_data(root.section("sharedData")),
-        ingress=_ingress(root.section("ingress")),
+        ingress=parse_ingress(root, platform, cluster),
         security=parse_security(root),
         source=source,
         worker_run=worker_run,
@@ -330,25 +329,4 @@ def _shared_data(reader: ConfigReader) -> SharedDataSettings:
         access_mode=reader.choice("accessMode", "ReadWriteMany", ("ReadWriteMany", "ReadWriteOnce")),
     )
     reader.reject_unknown()
-    return settings
-
-
-def _ingress(reader: ConfigReader) -> IngressSettings:
-    mode = cast(IngressMode, reader.choice("mode", "none", ("none", "ingress", "gateway")))
-    settings = IngressSettings(
-        mode=mode,
-        host=reader.hostname("host"),
-        class_name=reader.optional_string("className"),
-        tls_issuer=reader.optional_string("tlsIssuer"),
-        gateway_name=reader.optional_string("gatewayName"),
-        gateway_namespace=reader.optional_string("gatewayNamespace"),
-        annotations=reader.mapping_of_strings("annotations"),
-    )
-    reader.reject_unknown()
-    if mode != "none" and settings.host is None:
-        reader.problems.add(reader.key("host"), f"mode '{mode}' needs the public host name, e.g. archivist.example.com")
-    if mode == "gateway" and settings.gateway_name is None:
-        reader.problems.add(
-            reader.key("gatewayName"), "mode 'gateway' needs the name of the Gateway the routes attach to"
-        )
     return settings

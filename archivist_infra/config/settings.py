@@ -122,6 +122,8 @@ class IngressSettings:
     gateway_name: str | None  # Gateway mode: the parent Gateway
     gateway_namespace: str | None
     annotations: dict[str, str] = field(default_factory=dict)
+    entry: Any = None  # config.ingress.EntrySettings: the entry the stack creates (mode gateway)
+    adopted: Any = None  # config.ingress.AdoptedGateway: an existing Gateway the route attaches to
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,21 @@ def _gcp_client_config(args: Inputs) -> dict[str, Any]:
     return {"accessToken": "[mock-gcp-access-token]", "project": "mock-project", "region": MOCK_REGION, "id": "mock"}
 
 
+def _auto_name(name: str, inputs: Inputs) -> str:
+    """The physical name Pulumi's auto-naming gives when the program sets none: logical name + suffix."""
+    return str(inputs.get("name") or f"{name}-{_fake_hex(name, 7)}")
+
+
+def _gcp_global_address(name: str, inputs: Inputs) -> dict[str, Any]:
+    return {"name": _auto_name(name, inputs), "address": "203.0.113.20"}
+
+
+def _gcp_named(name: str, inputs: Inputs) -> dict[str, Any]:
+    project = inputs.get("project", "mock-project")
+    physical = _auto_name(name, inputs)
+    return {"name": physical, "id": f"projects/{project}/locations/global/{physical}"}
+
+
 # -- AWS ------------------------------------------------------------------------------------
 
 
@@ -133,6 +148,15 @@ def _ecr_repository(name: str, inputs: Inputs) -> dict[str, Any]:
 def _availability_zones(args: Inputs) -> dict[str, Any]:
     names = [f"{MOCK_REGION}{z}" for z in "abc"]
     return {"names": names, "zoneIds": [f"mock1-az{i}" for i in (1, 2, 3)], "id": MOCK_REGION}
+
+
+def _eip(name: str, inputs: Inputs) -> dict[str, Any]:
+    index = int(hashlib.sha256(name.encode()).hexdigest(), 16) % 200 + 30
+    return {"allocationId": f"eipalloc-{_fake_hex(name)}", "publicIp": f"203.0.113.{index}"}
+
+
+def _route53_record(name: str, inputs: Inputs) -> dict[str, Any]:
+    return {"fqdn": inputs.get("name", name)}
 
 
 def _eks_get_cluster(args: Inputs) -> dict[str, Any]:
@@ -193,6 +217,14 @@ def _aks_cluster(name: str, inputs: Inputs) -> dict[str, Any]:
     }
 
 
+def _public_ip(name: str, inputs: Inputs) -> dict[str, Any]:
+    return {"name": inputs.get("publicIpAddressName") or f"{name}{_fake_hex(name, 7)}", "ipAddress": "203.0.113.40"}
+
+
+def _azure_record_set(name: str, inputs: Inputs) -> dict[str, Any]:
+    return {"fqdn": f"{inputs.get('relativeRecordSetName')}.{inputs.get('zoneName')}."}
+
+
 def _acr(name: str, inputs: Inputs) -> dict[str, Any]:
     registry = inputs.get("registryName") or f"{name}{_fake_hex(name, 7)}"
     return {"name": registry, "loginServer": f"{registry.lower()}.azurecr.io"}
@@ -227,7 +259,9 @@ users:
 
 
 def _aks_get_cluster(args: Inputs) -> dict[str, Any]:
-    return {**_aks_cluster(args.get("resourceName", "mock"), args), "id": _azure_id(
+    return {**_aks_cluster(args.get("resourceName", "mock"), args),
+            "identity": {"type": "SystemAssigned", "principalId": "00000000-0000-4000-8000-0000000c1a55"},
+            "id": _azure_id(
         f"resourceGroups/{args.get('resourceGroupName')}/providers/Microsoft.ContainerService/managedClusters/{args.get('resourceName')}")}
 
 
@@ -278,6 +312,13 @@ COMPUTED: dict[str, Callable[[str, Inputs], dict[str, Any]]] = {
     "azure-native:containerservice:ManagedCluster": _aks_cluster,
     "azure-native:containerregistry:Registry": _acr,
     "docker-build:index:Image": _docker_image,
+    "gcp:compute/globalAddress:GlobalAddress": _gcp_global_address,
+    "gcp:certificatemanager/certificate:Certificate": _gcp_named,
+    "gcp:certificatemanager/certificateMap:CertificateMap": _gcp_named,
+    "aws:ec2/eip:Eip": _eip,
+    "aws:route53/record:Record": _route53_record,
+    "azure-native:network:PublicIPAddress": _public_ip,
+    "azure-native:dns:RecordSet": _azure_record_set,
 }
 
 # invoke token -> function(arguments) -> result

@@ -334,7 +334,7 @@ class GkeCluster(pulumi.ComponentResource):
             workload_identity_config=container.ClusterWorkloadIdentityConfigArgs(workload_pool=f"{s.project}.svc.id.goog"),
             # Dataplane V2 enforces NetworkPolicy without a separate add-on.
             datapath_provider="ADVANCED_DATAPATH",
-            # Gateway API CRDs and GKE's gateway classes are opt-in on Standard clusters; the gateway ingress needs them.
+            # GKE's Gateway controller and the standard Gateway API CRDs (the public entry, entry/gateway.py).
             gateway_api_config=container.ClusterGatewayApiConfigArgs(channel="CHANNEL_STANDARD"),
             addons_config=container.ClusterAddonsConfigArgs(
                 gcp_filestore_csi_driver_config=container.ClusterAddonsConfigGcpFilestoreCsiDriverConfigArgs(enabled=True),

@@ -19,6 +19,7 @@ import pulumi_kubernetes as k8s
 
 from ..config.security import DEFAULT_INGRESS_NAMESPACES, NetworkPolicySettings
 from ..config.settings import Settings
+from ..entry.sources import entry_peers
 from .context import TierContext
 from .kafka import CLIENT_PORT as KAFKA_PORT
 from .kafka import CONTROLLER_PORT as KAFKA_CONTROLLER_PORT
@@ -59,7 +60,9 @@ def _network_settings(settings: Settings) -> NetworkPolicySettings:
 
 
 def ingress_namespaces(settings: Settings) -> tuple[str, ...]:
-    """Namespaces whose pods may call the public services: the configured list plus the Gateway's own."""
+    """Namespaces whose pods may call the public services: the configured list plus the Gateway's own.
+
+    Not used when the stack creates the entry: then its real sources are known (`_entry_peers`)."""
     names = list(_network_settings(settings).ingress_controller_namespaces or ())
     gateway_ns = settings.ingress.gateway_namespace
     if settings.ingress.mode == "gateway" and gateway_ns and gateway_ns not in names:
@@ -99,7 +102,7 @@ def flow_table(settings: Settings) -> tuple[Flow, ...]:
         # Raft consensus on p2p; shard transfers and cluster status through the REST API.
         allow(QDRANT, QDRANT, QDRANT_P2P_PORT, QDRANT_HTTP_PORT)
     # Only the services that get routes are reachable from the controllers, and only when exposed.
-    if settings.ingress.mode != "none" and ingress_namespaces(settings):
+    if settings.ingress.mode != "none" and (settings.ingress.entry is not None or ingress_namespaces(settings)):
         for exposed in settings.apps:
             if exposed.port is not None:
                 allow(INGRESS_CONTROLLER, f"archivist-{exposed.name}", exposed.port)
@@ -114,14 +117,17 @@ def _pods(app: str) -> Spec:
     return {"podSelector": {"matchLabels": TierContext.selector(app)}}
 
 
-def _peer(endpoint: str, settings: Settings) -> Spec:
+def _peers(endpoint: str, settings: Settings) -> list[Spec]:
     if endpoint == INTERNET:
-        return {"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}
+        return [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}]
     if endpoint == INGRESS_CONTROLLER:
-        return {"namespaceSelector": {"matchExpressions": [
+        if settings.ingress.entry is not None:
+            # The entry the stack creates: exactly its proxies, or the cloud load balancer's ranges.
+            return entry_peers(settings.ingress.entry.controller)
+        return [{"namespaceSelector": {"matchExpressions": [
             {"key": "kubernetes.io/metadata.name", "operator": "In", "values": list(ingress_namespaces(settings))},
-        ]}}
-    return _pods(endpoint)
+        ]}}]
+    return [_pods(endpoint)]
 
 
 def policy_specs(settings: Settings) -> dict[str, Spec]:
@@ -152,13 +158,13 @@ def policy_specs(settings: Settings) -> dict[str, Spec]:
         specs[f"{app}-ingress"] = {
             **_pods(app),
             "policyTypes": ["Ingress"],
-            "ingress": [{"from": [_peer(src, settings)], "ports": _ports(flows)} for src, flows in sorted(sources.items())],
+            "ingress": [{"from": _peers(src, settings), "ports": _ports(flows)} for src, flows in sorted(sources.items())],
         }
     for app, destinations in sorted(by_source.items()):
         specs[f"{app}-egress"] = {
             **_pods(app),
             "policyTypes": ["Egress"],
-            "egress": [{"to": [_peer(dst, settings)], "ports": _ports(flows)} for dst, flows in sorted(destinations.items())],
+            "egress": [{"to": _peers(dst, settings), "ports": _ports(flows)} for dst, flows in sorted(destinations.items())],
         }
     return specs
 

@@ -50,10 +50,15 @@ def stack(request: pytest.FixtureRequest) -> tuple[str, list[dict[str, Any]]]:
     return request.param, objects
 
 
+# Prod is GKE with the entry the stack creates: its traffic comes from Google's front ends.
+GOOGLE_FRONT_END = Endpoint(name="gfe", ip="35.191.10.20")
+GOOGLE_HEALTH_CHECKER = Endpoint(name="health-checker", ip="130.211.1.9")
+
+
 def _endpoints(objects: list[dict[str, Any]]) -> dict[str, Endpoint]:
     pods: dict[str, Endpoint] = dict(workload_pods(objects))
     pods["@internet"] = INTERNET
-    pods["@ingress-controller"] = pod_in("gateway-system", "envoy", {"app": "envoy"})
+    pods["@ingress-controller"] = GOOGLE_FRONT_END
     return pods
 
 
@@ -79,6 +84,9 @@ def test_exactly_the_flow_table_is_allowed(stack: tuple[str, list[dict[str, Any]
         (s, d, port)
         for s, src in ends.items() for d, dst in ends.items() for port in PORTS
         if not (s.startswith("@") and d.startswith("@"))  # traffic between outsiders is not ours
+        # Google's front ends are public addresses: the apps' internet egress covers them as it covers
+        # Gemini's; only what they may open towards the pods is the entry's business.
+        if d != "@ingress-controller"
         if allowed(policies, src, dst, port)
     }
     assert got == EXPECTED[name]
@@ -141,13 +149,46 @@ def test_nothing_outside_reaches_the_stores(stack: tuple[str, list[dict[str, Any
             assert not allowed(policies, outsider, pods[store], port), (namespace, store)
 
 
-def test_ingress_controller_reaches_only_public_services(prod_objects: list[dict[str, Any]]) -> None:
+def test_gke_load_balancer_ranges_reach_only_the_public_services(prod_objects: list[dict[str, Any]]) -> None:
+    """GKE's managed Gateway: Google front ends and health checkers (35.191.0.0/16, 130.211.0.0/22), nothing else."""
     policies, pods = network_policies(prod_objects), workload_pods(prod_objects)
-    controller = pod_in("traefik", "traefik")
-    assert allowed(policies, controller, pods[S], 8000)
-    assert allowed(policies, controller, pods[G], 8081)
-    assert not allowed(policies, pod_in("default", "x"), pods[S], 8000)
-    assert not allowed(policies, controller, pods["neo4j"], 7474)
+    for source in (GOOGLE_FRONT_END, GOOGLE_HEALTH_CHECKER):
+        assert allowed(policies, source, pods[S], 8000)
+        assert allowed(policies, source, pods[G], 8081)
+        assert not allowed(policies, source, pods["neo4j"], 7474)
+        assert not allowed(policies, source, pods[W], 8080)
+    # Neither the rest of the internet, nor in-cluster controllers the stack did not create.
+    for other in (INTERNET, Endpoint(name="near-miss", ip="130.211.4.1"), pod_in("traefik", "traefik"),
+                  pod_in("gateway-system", "envoy", {"app": "envoy"}), pod_in("default", "x")):
+        assert not allowed(policies, other, pods[S], 8000), other.name
+        assert not allowed(policies, other, pods[G], 8081), other.name
+
+
+@pytest.fixture(scope="module")
+def eks_objects() -> list[dict[str, Any]]:
+    from conftest import run_config
+    from entry.conftest import EKS
+
+    from archivist_infra.offline.render import manifests
+
+    return manifests(run_config(EKS))
+
+
+def test_envoy_gateway_proxies_reach_only_the_public_services(eks_objects: list[dict[str, Any]]) -> None:
+    """Envoy Gateway (EKS, AKS, kind): only its proxy pods in envoy-gateway-system call the backends."""
+    policies, pods = network_policies(eks_objects), workload_pods(eks_objects)
+    proxy_labels = {"app.kubernetes.io/name": "envoy", "app.kubernetes.io/component": "proxy",
+                    "app.kubernetes.io/managed-by": "envoy-gateway", "gateway.envoyproxy.io/owning-gateway-name": "archivist"}
+    proxy = pod_in("envoy-gateway-system", "envoy", proxy_labels)
+    assert allowed(policies, proxy, pods[S], 8000)
+    assert allowed(policies, proxy, pods[G], 8081)
+    assert not allowed(policies, proxy, pods["redis"], 6379)
+    for other in (pod_in("envoy-gateway-system", "envoy-gateway", {"control-plane": "envoy-gateway"}),
+                  pod_in("archivist-entry", "cm-acme-http-solver", {"acme.cert-manager.io/http01-solver": "true"}),
+                  pod_in("gateway-system", "envoy", proxy_labels), pod_in("kube-system", "x"),
+                  GOOGLE_FRONT_END, INTERNET):
+        assert not allowed(policies, other, pods[S], 8000), other.name
+        assert not allowed(policies, other, pods[G], 8081), other.name
 
 
 def test_configured_controller_namespaces(run: Any) -> None:
