@@ -66,8 +66,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.write(text)
     else:
         data = graph(run, inputs=args.inputs)
-        sys.stdout.write(mermaid(data) if args.format == "mermaid" else json.dumps(data, indent=2, sort_keys=True) + "
-")
+        sys.stdout.write(mermaid(data) if args.format == "mermaid" else json.dumps(data, indent=2, sort_keys=True) + "\n")
     return 0
 
 
