@@ -11,9 +11,11 @@ from archivist_infra.offline import engine
 from archivist_infra.offline.render import manifests
 
 HOST = "archivist.example.com"
-EKS = {"platform": "eks", "cluster": {"region": "eu-west-1"}, "images": VALID_IMAGES,
+# Created clusters need the API server's allowed ranges (a documentation address here).
+API_ACCESS = {"allowedCidrs": ["203.0.113.7/32"]}
+EKS = {"platform": "eks", "cluster": {"region": "eu-west-1", "apiAccess": API_ACCESS}, "images": VALID_IMAGES,
        "ingress": {"host": HOST, "tls": {"acmeEmail": "ops@example.com"}, "dns": {"zone": "Z0123456789ABCDEFGHIJ"}}}
-AKS = {"platform": "aks", "cluster": {"location": "westeurope"}, "images": VALID_IMAGES,
+AKS = {"platform": "aks", "cluster": {"location": "westeurope", "apiAccess": API_ACCESS}, "images": VALID_IMAGES,
        "ingress": {"host": HOST, "tls": {"acmeEmail": "ops@example.com"}, "dns": {"zone": "example.com"}}}
 KIND = {"platform": "local", "images": VALID_IMAGES,
         "ingress": {"mode": "gateway", "host": "archivist.localtest.me", "tls": {"issuer": "selfSigned"}}}
