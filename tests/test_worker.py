@@ -251,6 +251,15 @@ def test_service_mode_runs_a_command_the_source_has_as_the_guides_deployment(tmp
     assert not [o for o in objects if o["kind"] == "CronJob"]
 
 
+def test_a_listening_service_mode_worker_gets_its_service_and_endpoint(tmp_path: Path) -> None:
+    checkout = _checkout_with_command(tmp_path, "serve")
+    run = run_config({"images": VALID_IMAGES, "source": {"path": str(checkout)},
+                      "worker": {"mode": "service", "command": ["serve"], "port": 8080,
+                                 "healthCheck": {"kind": "http", "path": "/health", "port": 8080}}})
+    service = find(manifests(run), "Service", "archivist-worker")
+    assert service["spec"]["ports"][0]["port"] == 8080
+
+
 def test_batch_worker_capacity_counts_a_scheduled_and_an_on_demand_run() -> None:
     from archivist_infra.demands_from_settings import workload_demands
 

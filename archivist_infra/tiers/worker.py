@@ -27,6 +27,7 @@ import pulumi_kubernetes as k8s
 
 from ..config.settings import AppSettings
 from ..config.worker import WorkerRunSettings
+from ..endpoint import Endpoint
 from .app_config import CONFIG_FILE
 from .app_service import AppService, AppServiceArgs
 from .context import TierContext
@@ -157,7 +158,8 @@ class ArchivistWorker(pulumi.ComponentResource):
     """Batch: ServiceAccount + CronJob. Service: the guide's Deployment + HPA (AppService)."""
 
     service: AppService | None
-    endpoint = None
+    endpoint: Endpoint | None = None
+    service_name: pulumi.Output[str]
 
     def __init__(self, name: str, ctx: TierContext, *, app: AppSettings, run: WorkerRunSettings,
                  image: pulumi.Input[str], env: list[Spec], config_map: pulumi.Input[str],
@@ -180,6 +182,10 @@ class ArchivistWorker(pulumi.ComponentResource):
                 init_containers=[data_dirs_container(image, app)],
                 args=[*run.command],
             ), opts=pulumi.ResourceOptions(parent=self))
+            # A long-running worker that listens (worker.port) gets its Service routed like the others.
+            self.endpoint = self.service.endpoint
+            if self.endpoint is not None:
+                self.service_name = self.service.service_name
             self.register_outputs({"mode": run.mode})
             return
 
