@@ -17,7 +17,14 @@ from archivist_infra.config.problems import ConfigError
 from archivist_infra.config.worker import LOCAL_CPU_FLOOR, WorkerRunSettings
 from archivist_infra.offline.render import manifests
 from archivist_infra.platforms import platform_module
-from archivist_infra.tiers.worker import JOB_NAME_PATTERN, PROCESS_ARGS, RUN_SCRIPT, camel, job_name
+from archivist_infra.tiers.worker import (
+    JOB_NAME_PATTERN,
+    PROCESS_ARGS,
+    RUN_SCRIPT,
+    camel,
+    job_name,
+    on_demand_job,
+)
 from tests.conftest import VALID_IMAGES, env_of, find, run_config
 
 # -- validateConfig, ported from internal/app/config.go at the pinned commit ----------------------
@@ -192,6 +199,17 @@ def test_on_demand_job_names_follow_the_pattern() -> None:
     assert len(job_name("20261127103000")) <= 52  # CronJob/Job name limits leave room for pod suffixes
     with pytest.raises(ValueError):
         job_name("now")
+
+
+def test_on_demand_job_is_the_cronjobs_template(prod_objects: list) -> None:
+    cron = {**_cron(prod_objects)}
+    cron["metadata"] = {**cron["metadata"], "uid": "1234"}
+    job = on_demand_job(cron, "20261127103000")
+    assert job["metadata"]["name"] == "archivist-process-20261127103000"
+    assert job["metadata"]["namespace"] == "archivist"
+    assert job["spec"] == cron["spec"]["jobTemplate"]["spec"]
+    assert job["metadata"]["ownerReferences"][0]["name"] == "archivist-worker"
+    assert job["metadata"]["labels"]["app.kubernetes.io/name"] == "archivist-worker"  # network policy selects it
 
 
 def test_camel_leaves_label_keys_alone() -> None:

@@ -64,6 +64,26 @@ def job_name(stamp: str) -> str:
     return JOB_NAME_PATTERN.format(stamp=stamp)
 
 
+def on_demand_job(cron_job: dict[str, Any], stamp: str) -> dict[str, Any]:
+    """The Job `ops process` submits, from the CronJob as read through the API (camelCase):
+    what `kubectl create job --from=cronjob/archivist-worker` makes, named by JOB_NAME_PATTERN."""
+    template = cron_job["spec"]["jobTemplate"]
+    meta = cron_job["metadata"]
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": job_name(stamp),
+            "namespace": meta["namespace"],
+            "labels": dict(template.get("metadata", {}).get("labels", {})),
+            "annotations": {"cronjob.kubernetes.io/instantiate": "manual"},
+            **({"ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "name": meta["name"],
+                                     "uid": meta["uid"], "controller": True}]} if meta.get("uid") else {}),
+        },
+        "spec": template["spec"],
+    }
+
+
 def camel(spec: Any, *, _data: bool = False) -> Any:
     """snake_case keys of a pod-spec dict -> the API's camelCase (labels and the like left alone),
     so the same spec serves Pulumi and the Kubernetes API client of `ops process`."""
