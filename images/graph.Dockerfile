@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The Archivist graph service (FastAPI, services/graph-service), as the application's Dockerfile
 # runs it (uvicorn app.main:app on 8081), but non-root and without the compilers at run time.
 # Owned by archivist-infra. Build context: services/graph-service of the Archivist source.

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The Archivist search service (FastAPI, services/search-engine), served by uvicorn directly:
 # the application's run.py starts uvicorn with reload=True (run.py:9-14), a development reloader.
 # Owned by archivist-infra. Build context: services/search-engine of the Archivist source.

@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The Archivist worker: the Go CLI (`./cmd/main`) of the pinned source, with the LaTeX tools
 # its `process` command checks for (internal/compiler: latexmk + pdflatex).
 # Owned by archivist-infra: the application's Dockerfile.k8s builds with golang:1.21, which

@@ -92,6 +92,12 @@ def test_every_base_image_is_pinned_by_tag_and_digest(app: str) -> None:
 
 
 @pytest.mark.parametrize("app", APPS)
+def test_no_unpinned_frontend_image(app: str) -> None:
+    # A `# syntax=` directive makes BuildKit pull that frontend image: it would have to be pinned too.
+    assert not re.search(r"^#\s*syntax=", dockerfile_text(app), re.M | re.I)
+
+
+@pytest.mark.parametrize("app", APPS)
 def test_image_runs_as_the_uid_its_pods_run_as(app: str) -> None:
     user = final_user(dockerfile_text(app))
     assert user is not None and re.fullmatch(r"[0-9]+:[0-9]+", user), f"{app}: USER {user!r} is not numeric uid:gid"

@@ -17,7 +17,14 @@ from archivist_infra.config.problems import ConfigError
 from archivist_infra.config.worker import LOCAL_CPU_FLOOR, WorkerRunSettings
 from archivist_infra.offline.render import manifests
 from archivist_infra.platforms import platform_module
-from archivist_infra.tiers.worker import JOB_NAME_PATTERN, PROCESS_ARGS, RUN_SCRIPT, camel, job_name
+from archivist_infra.tiers.worker import (
+    JOB_NAME_PATTERN,
+    PROCESS_ARGS,
+    RUN_SCRIPT,
+    camel,
+    job_name,
+    on_demand_job,
+)
 from tests.conftest import VALID_IMAGES, env_of, find, run_config
 
 # -- validateConfig, ported from internal/app/config.go at the pinned commit ----------------------
@@ -194,6 +201,17 @@ def test_on_demand_job_names_follow_the_pattern() -> None:
         job_name("now")
 
 
+def test_on_demand_job_is_the_cronjobs_template(prod_objects: list) -> None:
+    cron = {**_cron(prod_objects)}
+    cron["metadata"] = {**cron["metadata"], "uid": "1234"}
+    job = on_demand_job(cron, "20261127103000")
+    assert job["metadata"]["name"] == "archivist-process-20261127103000"
+    assert job["metadata"]["namespace"] == "archivist"
+    assert job["spec"] == cron["spec"]["jobTemplate"]["spec"]
+    assert job["metadata"]["ownerReferences"][0]["name"] == "archivist-worker"
+    assert job["metadata"]["labels"]["app.kubernetes.io/name"] == "archivist-worker"  # network policy selects it
+
+
 def test_camel_leaves_label_keys_alone() -> None:
     assert camel({"metadata": {"labels": {"app_x": "y"}}, "run_as_user": 1, "exec_": {"command": []}}) == {
         "metadata": {"labels": {"app_x": "y"}}, "runAsUser": 1, "exec": {"command": []}}
@@ -249,6 +267,15 @@ def test_service_mode_runs_a_command_the_source_has_as_the_guides_deployment(tmp
     hpa = find(objects, "HorizontalPodAutoscaler", "archivist-worker")["spec"]
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 20)
     assert not [o for o in objects if o["kind"] == "CronJob"]
+
+
+def test_a_listening_service_mode_worker_gets_its_service_and_endpoint(tmp_path: Path) -> None:
+    checkout = _checkout_with_command(tmp_path, "serve")
+    run = run_config({"images": VALID_IMAGES, "source": {"path": str(checkout)},
+                      "worker": {"mode": "service", "command": ["serve"], "port": 8080,
+                                 "healthCheck": {"kind": "http", "path": "/health", "port": 8080}}})
+    service = find(manifests(run), "Service", "archivist-worker")
+    assert service["spec"]["ports"][0]["port"] == 8080
 
 
 def test_batch_worker_capacity_counts_a_scheduled_and_an_on_demand_run() -> None:

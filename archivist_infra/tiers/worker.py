@@ -27,6 +27,7 @@ import pulumi_kubernetes as k8s
 
 from ..config.settings import AppSettings
 from ..config.worker import WorkerRunSettings
+from ..endpoint import Endpoint
 from .app_config import CONFIG_FILE
 from .app_service import AppService, AppServiceArgs
 from .context import TierContext
@@ -61,6 +62,26 @@ def job_name(stamp: str) -> str:
     if not re.fullmatch(r"[0-9]{14}", stamp):
         raise ValueError(f"{stamp!r} is not a UTC yyyymmddhhmmss stamp")
     return JOB_NAME_PATTERN.format(stamp=stamp)
+
+
+def on_demand_job(cron_job: dict[str, Any], stamp: str) -> dict[str, Any]:
+    """The Job `ops process` submits, from the CronJob as read through the API (camelCase):
+    what `kubectl create job --from=cronjob/archivist-worker` makes, named by JOB_NAME_PATTERN."""
+    template = cron_job["spec"]["jobTemplate"]
+    meta = cron_job["metadata"]
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {
+            "name": job_name(stamp),
+            "namespace": meta["namespace"],
+            "labels": dict(template.get("metadata", {}).get("labels", {})),
+            "annotations": {"cronjob.kubernetes.io/instantiate": "manual"},
+            **({"ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "name": meta["name"],
+                                     "uid": meta["uid"], "controller": True}]} if meta.get("uid") else {}),
+        },
+        "spec": template["spec"],
+    }
 
 
 def camel(spec: Any, *, _data: bool = False) -> Any:
@@ -157,7 +178,8 @@ class ArchivistWorker(pulumi.ComponentResource):
     """Batch: ServiceAccount + CronJob. Service: the guide's Deployment + HPA (AppService)."""
 
     service: AppService | None
-    endpoint = None
+    endpoint: Endpoint | None = None
+    service_name: pulumi.Output[str]
 
     def __init__(self, name: str, ctx: TierContext, *, app: AppSettings, run: WorkerRunSettings,
                  image: pulumi.Input[str], env: list[Spec], config_map: pulumi.Input[str],
@@ -180,6 +202,10 @@ class ArchivistWorker(pulumi.ComponentResource):
                 init_containers=[data_dirs_container(image, app)],
                 args=[*run.command],
             ), opts=pulumi.ResourceOptions(parent=self))
+            # A long-running worker that listens (worker.port) gets its Service routed like the others.
+            self.endpoint = self.service.endpoint
+            if self.endpoint is not None:
+                self.service_name = self.service.service_name
             self.register_outputs({"mode": run.mode})
             return
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from archivist_infra.offline.render import manifests
-from archivist_infra.tiers.worker import job_name
+from archivist_infra.tiers.worker import job_name, on_demand_job
 from tests.conftest import run_config
 
 from .kube import Cluster
@@ -91,3 +91,14 @@ def test_the_services_controllers_create_admitted_pods(cluster: Cluster, deploye
     assert "index-archivist-search-0" in claims
     failed = [e["message"] for e in _events(cluster, namespace) if e["reason"] == "FailedCreate"]
     assert failed == []
+
+
+def test_the_ops_job_built_from_the_live_cronjob_is_admitted(cluster: Cluster, deployed: tuple[str, list]) -> None:
+    namespace, _ = deployed
+    cron = cluster.get("cronjob", "archivist-worker", namespace=namespace)
+    job = on_demand_job(cron, "20000101000000")
+    created = cluster.apply([job])
+    assert created.ok, created.stderr
+    _wait("the ops job's pod", lambda: [
+        p for p in cluster.items("pods", namespace=namespace)
+        if p["metadata"].get("labels", {}).get("job-name") == job["metadata"]["name"]])
