@@ -244,10 +244,15 @@ def test_cli_capacity_prints_the_figures_and_refuses_bad_config(tmp_path: Any) -
     assert result.returncode == 0, result.stderr
     assert "platform gke" in result.stdout
     nodes = next(line for line in result.stdout.splitlines() if line.startswith("workload nodes"))
-    assert nodes.split()[2:] == ["2", "5"]  # the guide's max replicas need five e2-standard-4 nodes
-    # Filestore bills its 1 TiB minimum for the 20 Gi shared claim, on top of 67-87 Gi of disks.
+    # prod has a spot pool: the worker (interruptible) runs there, so the on-demand pool carries the rest
+    # (1..3 e2-standard-4) and the spot pool the worker's 20 replicas at most (3 nodes)
+    assert nodes.split()[2:] == ["1", "3"]
+    spot = next(line for line in result.stdout.splitlines() if line.startswith("spot nodes"))
+    assert spot.split()[-2:] == ["0", "3"]
+    # Filestore standard bills its 100 GiB minimum for the 20 Gi shared claim (driver v1.11+), on top of
+    # 47-67 Gi of pd-ssd (1 GiB minimum, so every claim bills as asked).
     billed = next(line for line in result.stdout.splitlines() if line.startswith("storage billed "))
-    assert billed.split()[2:] == ["1.1Ti", "1.1Ti"]
+    assert billed.split()[2:] == ["147Gi", "167Gi"]
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("config:\n  archivist:platform: gke\n  archivist:cluster:\n    region: europe-west1\n")
