@@ -250,13 +250,15 @@ def test_cli_capacity_prints_the_figures_and_refuses_bad_config(tmp_path: Any) -
     assert result.returncode == 0, result.stderr
     assert "platform gke" in result.stdout
     nodes = next(line for line in result.stdout.splitlines() if line.startswith("workload nodes"))
-    # The guide's max replicas of search/graph/Qdrant and a batch worker (no pod between runs, at most a
-    # scheduled and an on-demand run) need one to three e2-standard-4 nodes.
+    # prod has a spot pool: the batch worker (interruptible, at most a scheduled and an on-demand run of
+    # 500m each) runs there on one node, so the on-demand pool carries the rest (1..3 e2-standard-4).
     assert nodes.split()[2:] == ["1", "3"]
-    # Filestore bills its 1 TiB minimum for the 20 Gi shared claim, on top of the disks: 71-107 Gi
-    # requested, the search index a 2 Gi pd-ssd per replica (2-10) billed at the 10 GiB minimum.
+    spot = next(line for line in result.stdout.splitlines() if line.startswith("spot nodes"))
+    assert spot.split()[-2:] == ["0", "1"]
+    # Filestore standard bills its 100 GiB minimum for the 20 Gi shared claim (driver v1.11+), on top of
+    # 51-87 Gi of pd-ssd (1 GiB minimum, so every claim bills as asked; search's 2 Gi index per replica, 2-10).
     billed = next(line for line in result.stdout.splitlines() if line.startswith("storage billed "))
-    assert billed.split()[2:] == ["1.1Ti", "1.2Ti"]
+    assert billed.split()[2:] == ["151Gi", "187Gi"]
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("config:\n  archivist:platform: gke\n  archivist:cluster:\n    region: europe-west1\n"

@@ -71,6 +71,7 @@ def _gke_get_cluster(args: Inputs) -> dict[str, Any]:
         "endpoint": "203.0.113.11",
         "masterAuths": [{"clusterCaCertificate": MOCK_CA}],
         "network": f"projects/{args.get('project', 'mock-project')}/global/networks/mock-existing-vpc",
+        "addonsConfigs": [{"gcpFilestoreCsiDriverConfigs": [{"enabled": True}]}],
     }
 
 

@@ -40,7 +40,9 @@ from .common import (
     parse_node_shape,
     parse_storage_classes,
     required_string,
+    split_across_zones,
     under_mock_engine,
+    zone_count_nodes,
 )
 from .target import CloudContext, ClusterTarget, Registry
 
@@ -239,8 +241,14 @@ class AksCluster(pulumi.ComponentResource):
             cluster_id = cluster.id
             issuer = cluster.oidc_issuer_profile.apply(lambda p: (p.issuer_url if p else None) or "")
             kubelet = cluster.identity_profile.apply(lambda p: (p or {})["kubeletidentity"].object_id or "")
-            ready.append(self._pool(name, s, rg_name, cluster, "workload", s.machine_type,
-                                    node_bounds.min_nodes, node_bounds.max_nodes))
+            # One user pool per zone: Azure Disks (Premium_LRS) are zonal, and the autoscaler cannot choose the
+            # zone of a multi-zone scale set; balance-similar-node-groups keeps the pools even.
+            zones = s.zones or ("",)  # a region without zones: one pool
+            mins = split_across_zones(node_bounds.min_nodes, len(zones))
+            for i, zone in enumerate(zones):
+                ready.append(self._pool(name, s, rg_name, cluster, f"workload{zone}", s.machine_type, mins[i],
+                                        zone_count_nodes(node_bounds.max_nodes, len(zones)),
+                                        zones=[zone] if zone else None))
             if s.spot:
                 ready.append(self._pool(name, s, rg_name, cluster, SPOT_POOL, s.spot_machine_type, 0,
                                         s.spot_max_nodes or node_bounds.interruptible_max_nodes or node_bounds.max_nodes,
@@ -286,7 +294,8 @@ class AksCluster(pulumi.ComponentResource):
             lambda sub: f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role}")
 
     def _pool(self, name: str, s: AksSettings, rg_name: pulumi.Input[str], cluster: containerservice.ManagedCluster,
-              pool: str, vm_size: str, lo: int, hi: int, *, spot: bool = False) -> containerservice.AgentPool:
+              pool: str, vm_size: str, lo: int, hi: int, *, spot: bool = False,
+              zones: list[str] | None = None) -> containerservice.AgentPool:
         return containerservice.AgentPool(
             f"{name}-{pool}",
             agent_pool_name=pool,
@@ -296,7 +305,7 @@ class AksCluster(pulumi.ComponentResource):
             vm_size=vm_size,
             os_type="Linux",
             os_sku="AzureLinux",
-            availability_zones=list(s.zones),
+            availability_zones=zones or list(s.zones),
             enable_auto_scaling=True,
             min_count=lo,
             max_count=hi,
@@ -329,6 +338,8 @@ class AksCluster(pulumi.ComponentResource):
             api_server_access_profile=None if open_to_all else cs.ManagedClusterAPIServerAccessProfileArgs(
                 authorized_ip_ranges=list(s.api_allowed_cidrs)),
             sku=cs.ManagedClusterSKUArgs(name="Base", tier=s.sku_tier),
+            auto_scaler_profile=cs.ManagedClusterPropertiesAutoScalerProfileArgs(
+                balance_similar_node_groups="true", skip_nodes_with_local_storage="false"),
             auto_upgrade_profile=cs.ManagedClusterAutoUpgradeProfileArgs(upgrade_channel=s.upgrade_channel,
                                                                          node_os_upgrade_channel="NodeImage"),
             agent_pool_profiles=[cs.ManagedClusterAgentPoolProfileArgs(

@@ -96,6 +96,13 @@ def interruptible_pod_fields(taint: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def split_across_zones(total: int, zones: int) -> list[int]:
+    """`total` nodes as per-zone counts that add up to exactly `total` (the first zones take the remainder),
+    so per-zone pools together have the minimum `capacity` prints, not `zones` times it."""
+    base, extra = divmod(total, zones)
+    return [base + (1 if i < extra else 0) for i in range(zones)]
+
+
 def zone_count_nodes(total: int, zones: int) -> int:
     """Per-zone node count that gives at least `total` nodes across `zones` zones."""
     return max(1, -(-total // max(zones, 1)))

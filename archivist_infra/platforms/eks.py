@@ -37,6 +37,8 @@ from .common import (
     parse_storage_classes,
     required_string,
     secret_kubeconfig,
+    split_across_zones,
+    zone_count_nodes,
 )
 from .target import CloudContext, ClusterTarget, Registry
 
@@ -423,7 +425,8 @@ class EksCluster(pulumi.ComponentResource):
                                                                encrypted="true", delete_on_termination="true"))],
             opts=self._opts())
 
-        def group(suffix: str, types: list[str], lo: int, hi: int, *, spot: bool = False) -> eks.NodeGroup:
+        def group(suffix: str, types: list[str], lo: int, hi: int, *, spot: bool = False,
+                  subnet_ids: list[pulumi.Input[str]] | None = None) -> eks.NodeGroup:
             return eks.NodeGroup(
                 f"{n}-{suffix}",
                 cluster_name=cluster.name,
@@ -433,7 +436,7 @@ class EksCluster(pulumi.ComponentResource):
                 version=cluster.version,
                 ami_type=AMI_TYPE,
                 capacity_type="SPOT" if spot else "ON_DEMAND",
-                subnet_ids=subnets,
+                subnet_ids=subnet_ids or subnets,
                 instance_types=types,
                 launch_template=eks.NodeGroupLaunchTemplateArgs(id=template.id, version=template.latest_version.apply(str)),
                 scaling_config=eks.NodeGroupScalingConfigArgs(min_size=lo, max_size=hi, desired_size=lo),
@@ -448,8 +451,14 @@ class EksCluster(pulumi.ComponentResource):
             )
 
         system = group("system", [s.system_machine_type], 1, 3)
-        workload = group("workload", list(s.machine_types), bounds.min_nodes, bounds.max_nodes)
-        ready.extend([system, workload])
+        ready.append(system)
+        # One workload group per AZ: the stores' EBS volumes are zonal, and the autoscaler cannot choose
+        # the AZ of a multi-AZ group, so a pod whose volume is in zone a could stay Pending (autoscaler
+        # cloudprovider/aws/README.md "Common Notes and Gotchas"); balance-similar-node-groups spreads them.
+        mins = split_across_zones(bounds.min_nodes, len(subnets))
+        for i, subnet in enumerate(subnets):
+            ready.append(group(f"workload-{i}", list(s.machine_types), mins[i],
+                               zone_count_nodes(bounds.max_nodes, len(subnets)), subnet_ids=[subnet]))
         if s.spot:
             ready.append(group(SPOT_POOL, list(s.spot_machine_types), 0,
                                s.spot_max_nodes or bounds.interruptible_max_nodes or bounds.max_nodes, spot=True))

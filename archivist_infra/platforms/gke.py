@@ -223,7 +223,9 @@ class GkeCluster(pulumi.ComponentResource):
             cluster_id = found.id
             ca = found.master_auths.apply(lambda auths: auths[0].cluster_ca_certificate)
             # The cluster reports its network as a path; Filestore wants the bare VPC name.
-            network_name = found.network.apply(lambda n: (n or "default").rsplit("/", 1)[-1])
+            needs_filestore = s.storage_classes.read_write_many is None
+            network_name = pulumi.Output.all(found.network, found.addons_configs).apply(
+                lambda a: _adopted_network(a[0], a[1], needs_filestore=needs_filestore, cluster=s.name))
 
         kubeconfig = secret_kubeconfig(
             [endpoint, ca],
@@ -414,6 +416,19 @@ class GkeCluster(pulumi.ComponentResource):
         token = organizations.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self)).access_token
         return Registry(url=repo.registry_uri, username=pulumi.Output.from_input("oauth2accesstoken"),
                         password=pulumi.Output.secret(token)), repo
+
+
+def _adopted_network(network: str | None, addons: list[object] | None, *, needs_filestore: bool, cluster: str) -> str:
+    """The adopted cluster's VPC name; refuses (at `up`, naming the fix) a cluster whose Filestore CSI add-on is
+    off when the stack would create its Filestore class: the shared claim would stay Pending forever."""
+    if needs_filestore and addons:
+        configs = getattr(addons[0], "gcp_filestore_csi_driver_configs", None) or []
+        if configs and not getattr(configs[0], "enabled", True):
+            raise pulumi.RunError(
+                f"cluster {cluster!r} has the Filestore CSI driver add-on disabled; enable it "
+                f"(`gcloud container clusters update {cluster} --update-addons=GcpFilestoreCsiDriver=ENABLED`) "
+                "or name an existing ReadWriteMany class in archivist:cluster.storageClasses.readWriteMany")
+    return (network or "default").rsplit("/", 1)[-1]
 
 
 def build(name: str, settings: GkeSettings, *, node_bounds: NodeBounds, protect: bool) -> ClusterTarget:

@@ -41,10 +41,13 @@ def test_creates_cluster_pools_acr_and_pull_role(monitor: RecordingMonitor) -> p
         assert inputs["storageProfile"]["fileCSIDriver"] == {"enabled": True}
         assert inputs["securityProfile"]["workloadIdentity"] == {"enabled": True}
 
-        pool = monitor.one("azure-native:containerservice:AgentPool")
-        assert not pool.protect  # a pool holds no data
-        assert pool.inputs["mode"] == "User" and pool.inputs["enableAutoScaling"] is True
-        assert (pool.inputs["minCount"], pool.inputs["maxCount"]) == (2, 6)
+        # one user pool per zone (zonal Premium_LRS disks): minimums add up to 2, each may grow to ceil(6 / 3)
+        pools = [monitor.one("azure-native:containerservice:AgentPool", f"arch-workload{z}") for z in "123"]
+        assert not any(p.protect for p in pools)  # a pool holds no data
+        assert all(p.inputs["mode"] == "User" and p.inputs["enableAutoScaling"] is True for p in pools)
+        assert [(p.inputs["minCount"], p.inputs["maxCount"]) for p in pools] == [(1, 2), (1, 2), (0, 2)]
+        assert [p.inputs["availabilityZones"] for p in pools] == [["1"], ["2"], ["3"]]
+        assert inputs["autoScalerProfile"] == {"balanceSimilarNodeGroups": "true", "skipNodesWithLocalStorage": "false"}
 
         acr = monitor.one("azure-native:containerregistry:Registry")
         assert acr.protect and acr.inputs["sku"] == {"name": "Standard"}

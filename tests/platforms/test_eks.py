@@ -38,8 +38,11 @@ def test_creates_network_cluster_nodes_irsa_addons_efs_ecr(monitor: RecordingMon
         assert len(cluster.inputs["vpcConfig"]["subnetIds"]) == 3
 
         groups = {g.name: g for g in monitor.of_type("aws:eks/nodeGroup:NodeGroup")}
-        workload = groups["arch-workload"].inputs["scalingConfig"]
-        assert (workload["minSize"], workload["maxSize"]) == (3, 9)
+        # one workload group per AZ (zonal EBS volumes): minimums add up to 3, each may grow to ceil(9 / 3)
+        per_zone = [groups[f"arch-workload-{i}"].inputs for i in range(3)]
+        assert [(g["scalingConfig"]["minSize"], g["scalingConfig"]["maxSize"]) for g in per_zone] == [(1, 3)] * 3
+        assert [len(g["subnetIds"]) for g in per_zone] == [1, 1, 1]
+        assert len({g["subnetIds"][0] for g in per_zone}) == 3
         assert not any(g.protect for g in groups.values())  # node groups hold no data
         # protection is chosen per resource, never inherited wholesale from the component
         assert not any(r.protect for r in monitor.of_type("aws:iam/role:Role"))
@@ -224,6 +227,17 @@ def test_zones_exclude_opt_in_zones_and_versions_follow_the_cluster(monitor: Rec
             assert addon.inputs["addonVersion"].startswith("v"), addon.name
         # the partition comes from the account, not a hard-coded arn:aws:
         assert "aws:index/getPartition:getPartition" in monitor.call_tokens()
+    return settled(comp, check)
+
+
+@pulumi.runtime.test
+def test_per_zone_minimums_add_up_to_the_capacity_minimum(monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = eks.EksCluster("arch", settings(), node_bounds=NodeBounds(2, 7), protect=False)
+
+    def check() -> None:
+        groups = {g.name: g.inputs["scalingConfig"] for g in monitor.of_type("aws:eks/nodeGroup:NodeGroup")}
+        assert [groups[f"arch-workload-{i}"]["minSize"] for i in range(3)] == [1, 1, 0]  # 2 in total, not 3
+        assert [groups[f"arch-workload-{i}"]["maxSize"] for i in range(3)] == [3, 3, 3]  # at least 7 in total
     return settled(comp, check)
 
 

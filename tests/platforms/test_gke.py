@@ -302,5 +302,23 @@ def test_interruptible_work_tolerates_and_prefers_the_spot_pool(monitor: Recordi
     return settled(comp, check)
 
 
+def test_adopted_cluster_without_the_filestore_addon_is_refused_with_the_fix() -> None:
+    import pytest
+    from pulumi_gcp.container.outputs import (
+        GetClusterAddonsConfigGcpFilestoreCsiDriverConfigResult as Filestore,
+    )
+
+    class Addons:
+        def __init__(self, enabled: bool) -> None:
+            self.gcp_filestore_csi_driver_configs = [Filestore(enabled=enabled)]
+
+    with pytest.raises(pulumi.RunError, match="GcpFilestoreCsiDriver=ENABLED"):
+        gke._adopted_network("projects/p/global/networks/vpc", [Addons(False)], needs_filestore=True, cluster="c")
+    assert gke._adopted_network("projects/p/global/networks/vpc", [Addons(False)], needs_filestore=False,
+                                cluster="c") == "vpc"
+    assert gke._adopted_network("projects/p/global/networks/vpc", [Addons(True)], needs_filestore=True,
+                                cluster="c") == "vpc"
+
+
 def test_gke_stack_imports_only_pulumi_gcp() -> None:
     assert_only_sdk("gke", "pulumi_gcp")
