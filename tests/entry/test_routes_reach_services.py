@@ -84,3 +84,19 @@ def test_only_search_and_graph_are_public(entry_objects: dict[str, list[dict[str
         if obj["kind"] == "Ingress":
             backends |= {p["backend"]["service"]["name"] for r in obj["spec"]["rules"] for p in r["http"]["paths"]}
     assert backends == {"archivist-search", "archivist-graph"}
+
+
+def test_evaluator_reproduces_the_audited_rewrite_bug() -> None:
+    """The old rule (`/api/graph` with ReplacePrefixMatch "/", audit app-wiring #6) sends /api/graph/stats to /stats."""
+    gateway = {"kind": "Gateway", "metadata": {"name": "g", "namespace": "gw"},
+               "spec": {"listeners": [{"name": "https", "protocol": "HTTPS", "port": 443,
+                                       "allowedRoutes": {"namespaces": {"from": "All"}}}]}}
+    route = {"kind": "HTTPRoute", "metadata": {"name": "r", "namespace": "archivist"},
+             "spec": {"parentRefs": [{"name": "g", "namespace": "gw"}], "rules": [{
+                 "matches": [{"path": {"type": "PathPrefix", "value": "/api/graph"}}],
+                 "filters": [{"type": "URLRewrite",
+                              "urlRewrite": {"path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/"}}}],
+                 "backendRefs": [{"name": "archivist-graph", "port": 8081}]}]}}
+    got = gateway_request([gateway, route], HOST, "/api/graph/stats")
+    assert got is not None and got.path == "/stats"
+    assert gateway_request([gateway, route], HOST, "/api/search") is None  # the search API was not routed
