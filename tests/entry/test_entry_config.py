@@ -14,9 +14,9 @@ from archivist_infra.config.settings import Settings
 IMAGES = {"worker": "r.example.com/w:1.0.0", "search": "r.example.com/s:1.0.0", "graph": "r.example.com/g:1.0.0"}
 CLUSTERS: dict[str, dict[str, Any]] = {
     "local": {},
-    "gke": {"project": "my-gcp-project", "region": "europe-west1"},
-    "eks": {"region": "eu-west-1"},
-    "aks": {"location": "westeurope"},
+    "gke": {"project": "my-gcp-project", "region": "europe-west1", "apiAccess": {"allowedCidrs": ["203.0.113.7/32"]}},
+    "eks": {"region": "eu-west-1", "apiAccess": {"allowedCidrs": ["203.0.113.7/32"]}},
+    "aks": {"location": "westeurope", "apiAccess": {"allowedCidrs": ["203.0.113.7/32"]}},
 }
 HOST = "archivist.example.com"
 
@@ -41,7 +41,7 @@ def test_clouds_create_the_entry_once_a_host_is_set() -> None:
     assert eks.entry.acme_server == ACME_SERVERS["production"]
     assert eks.entry.address_count == 3  # one Elastic IP per zone of the stack's VPC (zoneCount default 3)
     assert load("eks", {"host": HOST, "tls": {"acmeEmail": "o@example.com"}},
-                {"region": "eu-west-1", "network": {"zoneCount": 2}}).ingress.entry.address_count == 2
+                {"region": "eu-west-1", "network": {"zoneCount": 2}, "apiAccess": {"allowedCidrs": ["203.0.113.7/32"]}}).ingress.entry.address_count == 2
 
 
 def test_without_a_host_nothing_is_public() -> None:
