@@ -13,6 +13,7 @@ from typing import Any, cast
 from .. import versions
 from ..images import parse_images
 from ..platforms import PLATFORMS, platform_module
+from .kube_rules import check_annotations, check_app_env, dns_label, dns_subdomain, store_image
 from .problems import Problems
 from .quantity import parse_quantity
 from .reader import ConfigReader
@@ -154,7 +155,7 @@ def _volume(reader: ConfigReader, default_size: str) -> Volume:
     section = reader.section("storage")
     volume = Volume(
         size=section.quantity("size", default_size, what="storage", example="10Gi"),
-        storage_class=section.optional_string("className"),
+        storage_class=dns_subdomain(section, "className", "StorageClass"),
     )
     section.reject_unknown()
     return volume
@@ -220,6 +221,7 @@ def _app(reader: ConfigReader, name: str) -> AppSettings:
     port = reader.integer("port", default_port or 0, minimum=0, maximum=65535) or None
     lo, hi = _GUIDE_SCALING[name]
     env = reader.mapping_of_strings("env")
+    check_app_env(reader, name, env)
     app = AppSettings(
         name=name,
         port=port,
@@ -240,7 +242,7 @@ def _app(reader: ConfigReader, name: str) -> AppSettings:
 
 def _neo4j(reader: ConfigReader) -> Neo4jSettings:
     settings = Neo4jSettings(
-        image=reader.string("image", versions.NEO4J_IMAGE),
+        image=store_image(reader, versions.NEO4J_IMAGE),
         resources=_resources(reader, _GUIDE_RESOURCES["neo4j"]),
         storage=_volume(reader, "10Gi"),
         plugins=tuple(reader.string_list("plugins")) if reader.has("plugins") else ("apoc",),
@@ -258,7 +260,7 @@ def _neo4j(reader: ConfigReader) -> Neo4jSettings:
 
 def _kafka(reader: ConfigReader) -> KafkaSettings:
     settings = KafkaSettings(
-        image=reader.string("image", versions.KAFKA_IMAGE),
+        image=store_image(reader, versions.KAFKA_IMAGE),
         brokers=reader.integer("brokers", 1, minimum=1, maximum=9),
         partitions=reader.integer("partitions", 3, minimum=1, maximum=1000),
         resources=_resources(reader, _GUIDE_RESOURCES["kafka"]),
@@ -271,7 +273,7 @@ def _kafka(reader: ConfigReader) -> KafkaSettings:
 def _qdrant(reader: ConfigReader) -> QdrantSettings:
     lo, hi = _GUIDE_SCALING["qdrant"]
     settings = QdrantSettings(
-        image=reader.string("image", versions.QDRANT_IMAGE),
+        image=store_image(reader, versions.QDRANT_IMAGE),
         autoscaling=_autoscaling(reader, lo, hi),
         resources=_resources(reader, _GUIDE_RESOURCES["qdrant"]),
         storage=_volume(reader, "5Gi"),
@@ -282,7 +284,7 @@ def _qdrant(reader: ConfigReader) -> QdrantSettings:
 
 def _redis(reader: ConfigReader) -> RedisSettings:
     settings = RedisSettings(
-        image=reader.string("image", versions.REDIS_IMAGE),
+        image=store_image(reader, versions.REDIS_IMAGE),
         resources=_resources(reader, _GUIDE_RESOURCES["redis"]),
         storage=_volume(reader, "2Gi"),
         max_memory=reader.string("maxMemory", "512mb", pattern=_REDIS_MEMORY, hint="write it like '512mb'"),
@@ -303,7 +305,7 @@ def _redis(reader: ConfigReader) -> RedisSettings:
 def _shared_data(reader: ConfigReader) -> SharedDataSettings:
     settings = SharedDataSettings(
         size=reader.quantity("size", "20Gi", what="storage", example="20Gi"),
-        storage_class=reader.optional_string("className"),
+        storage_class=dns_subdomain(reader, "className", "StorageClass"),
         access_mode=reader.choice("accessMode", "ReadWriteMany", ("ReadWriteMany", "ReadWriteOnce")),
     )
     reader.reject_unknown()
@@ -315,12 +317,13 @@ def _ingress(reader: ConfigReader) -> IngressSettings:
     settings = IngressSettings(
         mode=mode,
         host=reader.hostname("host"),
-        class_name=reader.optional_string("className"),
+        class_name=dns_subdomain(reader, "className", "IngressClass"),
         tls_issuer=reader.optional_string("tlsIssuer"),
-        gateway_name=reader.optional_string("gatewayName"),
-        gateway_namespace=reader.optional_string("gatewayNamespace"),
+        gateway_name=dns_subdomain(reader, "gatewayName", "Gateway"),
+        gateway_namespace=dns_label(reader, "gatewayNamespace", "namespace"),
         annotations=reader.mapping_of_strings("annotations"),
     )
+    check_annotations(reader, "annotations", settings.annotations)
     reader.reject_unknown()
     if mode != "none" and settings.host is None:
         reader.problems.add(reader.key("host"), f"mode '{mode}' needs the public host name, e.g. archivist.example.com")

@@ -129,6 +129,12 @@ class ConfigReader:
                 f"{_show(value)} is not a positive Kubernetes {what} quantity; write it like '{example}'",
             )
             return default
+        if what in ("memory", "storage") and parsed != parsed.to_integral_value():
+            # The API server warns "fractional byte value ... is invalid, must be an integer".
+            self.problems.add(
+                self.key(name), f"{_show(value)} is not a whole number of bytes; write it like '{example}'"
+            )
+            return default
         return str(value)
 
     def dns_label(self, name: str, default: str) -> str:

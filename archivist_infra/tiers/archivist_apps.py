@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import pulumi
 
@@ -59,12 +61,40 @@ def graph_env(config: AppConfig, secrets: AppSecrets, extra: dict[str, str]) -> 
     ]
 
 
+EnvBuilder = Callable[[AppConfig, AppSecrets, dict[str, str]], list[Spec]]
+# The one table of what each service gets: the tier builds its env from it, and the config
+# check asks it (through `derived_env_names`) which names a user's `env` may not repeat.
+ENV_BUILDERS: dict[str, EnvBuilder] = {"worker": worker_env, "search": search_env, "graph": graph_env}
+
+
+class _NamesOnly:
+    """Stands in for AppConfig (`env(*keys)` gives entries) and AppSecrets (`<ref>.env(name)` gives
+    one entry): every entry carries just its name, so no resource is needed to list them."""
+
+    def env(self, *keys: str) -> list[dict[str, str]]:
+        return [{"name": k} for k in keys]
+
+    def __getattr__(self, ref: str) -> _SecretRefName:
+        return _SecretRefName()
+
+
+class _SecretRefName:
+    def env(self, name: str) -> dict[str, str]:
+        return {"name": name}
+
+
+def derived_env_names(app: str) -> list[str]:
+    """The env var names the program itself sets on `app`'s container (not the user's `env`)."""
+    built = ENV_BUILDERS[app](cast(AppConfig, _NamesOnly()), cast(AppSecrets, _NamesOnly()), {})
+    return [str(e["name"]) for e in built]
+
+
 def deploy_apps(ctx: TierContext, settings: Settings, *, images: ImageRefs, config: AppConfig,
                 secrets: AppSecrets, shared_claim: pulumi.Input[str]) -> ArchivistApps:
     worker = AppService("worker", ctx, AppServiceArgs(
         settings=settings.worker,
         image=images.worker,
-        env=worker_env(config, secrets, settings.worker.extra_env),
+        env=ENV_BUILDERS["worker"](config, secrets, settings.worker.extra_env),
         config_checksum=config.checksum,
         volumes=[
             {"name": "config", "config_map": {"name": config.name, "items": [{"key": CONFIG_FILE, "path": CONFIG_FILE}]}},
@@ -86,7 +116,7 @@ def deploy_apps(ctx: TierContext, settings: Settings, *, images: ImageRefs, conf
     search = AppService("search", ctx, AppServiceArgs(
         settings=settings.search,
         image=images.search,
-        env=search_env(config, secrets, settings.search.extra_env),
+        env=ENV_BUILDERS["search"](config, secrets, settings.search.extra_env),
         config_checksum=config.checksum,
         # The service keeps an embedded vector index under ./data (WORKDIR /app).
         volumes=[{"name": "index", "empty_dir": {"size_limit": "2Gi"}}],
@@ -95,7 +125,7 @@ def deploy_apps(ctx: TierContext, settings: Settings, *, images: ImageRefs, conf
     graph = AppService("graph", ctx, AppServiceArgs(
         settings=settings.graph,
         image=images.graph,
-        env=graph_env(config, secrets, settings.graph.extra_env),
+        env=ENV_BUILDERS["graph"](config, secrets, settings.graph.extra_env),
         config_checksum=config.checksum,
     ))
     return ArchivistApps(worker=worker, search=search, graph=graph)

@@ -141,16 +141,42 @@ def apply_render(cluster: Cluster, rendered: Rendered, *, dry_run: bool = False)
     rest = [o for o in rendered.objects if not is_cluster_scoped(o)]
     if dry_run:
         # A server dry run of namespaced objects needs their namespace to exist: create it for real
-        # (as rendered) and dry-run the rest.
+        # (as rendered) and dry-run the rest, plus one pod per workload template: the server checks a
+        # template only loosely (an image with spaces passes), the pods the controllers make fully.
+        # The namespace and the pods' ServiceAccounts are created for real: admission looks them up.
         namespaces = [o for o in first if o["kind"] == "Namespace"]
         results.append(cluster.apply(namespaces))
-        results.append(cluster.apply([o for o in first if o["kind"] != "Namespace"], dry_run=True))
-        results.append(cluster.apply(rest, dry_run=True))
+        wait_for_default_service_account(cluster, rendered.namespace)
+        results.append(cluster.apply([o for o in rest if o["kind"] == "ServiceAccount"]))
+        others = [o for o in first if o["kind"] != "Namespace"] + [o for o in rest if o["kind"] != "ServiceAccount"]
+        results.append(cluster.apply(others, dry_run=True))
+        results.append(cluster.apply(pods_from_templates(rendered.objects), dry_run=True))
         return results
     results.append(cluster.apply(first))
     wait_for_default_service_account(cluster, rendered.namespace)
     results.append(cluster.apply(rest))
     return results
+
+
+def pods_from_templates(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first pod each workload's controller would create (a StatefulSet's with its claims)."""
+    pods = []
+    for obj in objects:
+        if obj["kind"] not in ("Deployment", "StatefulSet", "Job", "CronJob"):
+            continue
+        template = obj["spec"]["jobTemplate"]["spec"]["template"] if obj["kind"] == "CronJob" else obj["spec"]["template"]
+        spec = dict(template["spec"])
+        name = obj["metadata"]["name"]
+        if obj["kind"] == "StatefulSet":
+            claims = [{"name": c["metadata"]["name"],
+                       "persistentVolumeClaim": {"claimName": f"{c['metadata']['name']}-{name}-0"}}
+                      for c in obj["spec"].get("volumeClaimTemplates", [])]
+            spec["volumes"] = [*spec.get("volumes", []), *claims]
+        pods.append({"apiVersion": "v1", "kind": "Pod",
+                     "metadata": {**template.get("metadata", {}), "name": f"{name}-pod",
+                                  "namespace": obj["metadata"]["namespace"]},
+                     "spec": spec})
+    return pods
 
 
 def wait_for_default_service_account(cluster: Cluster, namespace: str, timeout: float = 60) -> None:
