@@ -191,3 +191,18 @@ def test_whole_byte_sizes_with_a_fraction_in_the_spelling_pass() -> None:
 def test_store_images_must_be_pinned_references(image: str) -> None:
     # A Deployment/StatefulSet template takes any string; the pods made from it are refused.
     assert "not a pinned image reference" in problems({"redis": {"image": image}})["archivist:redis.image"]
+
+
+@pytest.mark.parametrize(("raw", "key"), [
+    # Found by tests/apiserver/test_config_vs_server.py: the server refuses the whole apply with
+    # "error decoding YAML: ... yaml: control characters are not allowed".
+    ({"search": {"env": {"LOG_LEVEL": "a\x8eb"}}}, "archivist:search.env.LOG_LEVEL"),
+    ({"worker": {"healthCheck": {"kind": "exec", "command": ["/bin/true", "\x1c"]}}}, "archivist:worker.healthCheck.command[1]"),
+    ({"ingress": {"mode": "ingress", "host": "a.example.com", "tlsIssuer": "le\x00"}}, "archivist:ingress.tlsIssuer"),
+])
+def test_control_characters_the_server_refuses_are_refused(raw: dict, key: str) -> None:
+    assert "control character" in problems(raw)[key]
+
+
+def test_printable_unicode_tabs_and_newlines_pass() -> None:
+    assert settings({"search": {"env": {"GREETING": "grüß\tdich\n😀"}}}).search.extra_env == {"GREETING": "grüß\tdich\n😀"}
