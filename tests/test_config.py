@@ -113,3 +113,97 @@ def test_stack_file_secure_values_become_placeholders(tmp_path: Path) -> None:
     assert cfg.values["archivist:platform"] == "local"
     assert cfg.values["archivist:kafka"] == '{"brokers": 3}'
     assert cfg.secret_keys == ["archivist:geminiApiKey"]
+
+
+# -- what a real API server refuses, refused in config first (tests/apiserver/test_config_vs_server.py) --
+
+
+@pytest.mark.parametrize("app", ["worker", "search", "graph"])
+def test_user_env_repeating_a_derived_variable_is_refused_naming_the_key(app: str) -> None:
+    from archivist_infra.tiers.archivist_apps import derived_env_names
+
+    # The server refuses the Deployment: `duplicate entries for key [name="..."]`.
+    for name in derived_env_names(app):
+        found = problems({app: {"env": {name: "x"}}})
+        assert f"already sets {name}" in found[f"archivist:{app}.env.{name}"]
+
+
+def test_derived_env_names_are_the_names_the_tier_renders(dev_objects) -> None:  # type: ignore[no-untyped-def]
+    from archivist_infra.tiers.archivist_apps import derived_env_names
+    from tests.conftest import find, pod_spec
+
+    for app in ("worker", "search", "graph"):
+        container = pod_spec(find(dev_objects, "Deployment", f"archivist-{app}"))["containers"][0]
+        assert [e["name"] for e in container["env"]] == derived_env_names(app)
+
+
+def test_user_env_with_other_names_is_kept() -> None:
+    s = settings({"worker": {"env": {"LOG_LEVEL": "debug", "java.opts": "-Xmx1g"}}})
+    assert s.worker.extra_env == {"LOG_LEVEL": "debug", "java.opts": "-Xmx1g"}
+
+
+@pytest.mark.parametrize("name", ["A=B", "1BAD", "BAD NAME", "ÄPFEL"])
+def test_env_names_the_server_may_refuse_are_refused(name: str) -> None:
+    assert "not a valid environment variable name" in problems({"search": {"env": {name: "x"}}})[f"archivist:search.env.{name}"]
+
+
+@pytest.mark.parametrize(("raw", "key"), [
+    ({"neo4j": {"storage": {"className": "Fast_SSD"}}}, "archivist:neo4j.storage.className"),
+    ({"sharedData": {"className": "nfs share"}}, "archivist:sharedData.className"),
+    ({"ingress": {"mode": "ingress", "host": "a.example.com", "className": "Traefik_X"}}, "archivist:ingress.className"),
+    ({"ingress": {"mode": "gateway", "host": "a.example.com", "gatewayName": "Public GW"}}, "archivist:ingress.gatewayName"),
+    ({"ingress": {"mode": "gateway", "host": "a.example.com", "gatewayName": "public",
+                  "gatewayNamespace": "Gateway_NS"}}, "archivist:ingress.gatewayNamespace"),
+    ({"ingress": {"mode": "gateway", "host": "a.example.com", "gatewayName": "public",
+                  "gatewayNamespace": "g" * 64}}, "archivist:ingress.gatewayNamespace"),
+    ({"ingress": {"mode": "ingress", "host": "a.example.com", "annotations": {"bad key": "v"}}},
+     "archivist:ingress.annotations.bad key"),
+    ({"ingress": {"mode": "ingress", "host": "a.example.com", "annotations": {"Not_A_Domain/x": "v"}}},
+     "archivist:ingress.annotations.Not_A_Domain/x"),
+    ({"namespace": "n" * 64}, "archivist:namespace"),
+    ({"neo4j": {"database": "Papers_DB"}}, "archivist:neo4j.database"),
+])
+def test_names_that_are_not_valid_kubernetes_names_are_refused(raw: dict, key: str) -> None:
+    assert key in problems(raw)
+
+
+def test_valid_names_and_annotation_keys_pass() -> None:
+    s = settings({"ingress": {"mode": "ingress", "host": "a.example.com", "className": "traefik.v2",
+                              "annotations": {"traefik.ingress.kubernetes.io/router.tls": "true", "simple": "x"}},
+                  "neo4j": {"storage": {"className": "premium-rwo"}}, "namespace": "n" * 63})
+    assert s.ingress.class_name == "traefik.v2" and s.neo4j.storage.storage_class == "premium-rwo"
+
+
+@pytest.mark.parametrize(("raw", "key"), [
+    # The server warns `fractional byte value "1500m" is invalid, must be an integer`.
+    ({"search": {"resources": {"memoryRequest": "1500m"}}}, "archivist:search.resources.memoryRequest"),
+    ({"redis": {"storage": {"size": "1m"}}}, "archivist:redis.storage.size"),
+    ({"sharedData": {"size": "0.5"}}, "archivist:sharedData.size"),
+])
+def test_fractional_byte_sizes_are_refused(raw: dict, key: str) -> None:
+    assert "whole number of bytes" in problems(raw)[key]
+
+
+def test_whole_byte_sizes_with_a_fraction_in_the_spelling_pass() -> None:
+    assert settings({"neo4j": {"storage": {"size": "1.5Gi"}}}).neo4j.storage.size == "1.5Gi"
+
+
+@pytest.mark.parametrize("image", [" redis:7.4 ", "Redis Latest", "redis", "redis:latest"])
+def test_store_images_must_be_pinned_references(image: str) -> None:
+    # A Deployment/StatefulSet template takes any string; the pods made from it are refused.
+    assert "not a pinned image reference" in problems({"redis": {"image": image}})["archivist:redis.image"]
+
+
+@pytest.mark.parametrize(("raw", "key"), [
+    # Found by tests/apiserver/test_config_vs_server.py: the server refuses the whole apply with
+    # "error decoding YAML: ... yaml: control characters are not allowed".
+    ({"search": {"env": {"LOG_LEVEL": "a\x8eb"}}}, "archivist:search.env.LOG_LEVEL"),
+    ({"worker": {"healthCheck": {"kind": "exec", "command": ["/bin/true", "\x1c"]}}}, "archivist:worker.healthCheck.command[1]"),
+    ({"ingress": {"mode": "ingress", "host": "a.example.com", "tlsIssuer": "le\x00"}}, "archivist:ingress.tlsIssuer"),
+])
+def test_control_characters_the_server_refuses_are_refused(raw: dict, key: str) -> None:
+    assert "control character" in problems(raw)[key]
+
+
+def test_printable_unicode_tabs_and_newlines_pass() -> None:
+    assert settings({"search": {"env": {"GREETING": "grüß\tdich\n😀"}}}).search.extra_env == {"GREETING": "grüß\tdich\n😀"}

@@ -14,6 +14,7 @@ from .. import versions
 from ..images import parse_images
 from ..platforms import PLATFORMS, platform_module
 from .ingress import parse_ingress
+from .kube_rules import check_annotations, check_app_env, dns_label, dns_subdomain, store_image
 from .problems import Problems
 from .quantity import parse_quantity
 from .reader import ConfigReader
@@ -165,7 +166,7 @@ def _volume(reader: ConfigReader, default_size: str) -> Volume:
     section = reader.section("storage")
     volume = Volume(
         size=section.quantity("size", default_size, what="storage", example="10Gi"),
-        storage_class=section.optional_string("className"),
+        storage_class=dns_subdomain(section, "className", "StorageClass"),
     )
     section.reject_unknown()
     return volume
@@ -231,6 +232,7 @@ def _app(reader: ConfigReader, name: str) -> AppSettings:
     port = reader.integer("port", default_port or 0, minimum=0, maximum=65535) or None
     lo, hi = _GUIDE_SCALING[name]
     env = reader.mapping_of_strings("env")
+    check_app_env(reader, name, env)
     app = AppSettings(
         name=name,
         port=port,
@@ -251,7 +253,7 @@ def _app(reader: ConfigReader, name: str) -> AppSettings:
 
 def _neo4j(reader: ConfigReader) -> Neo4jSettings:
     settings = Neo4jSettings(
-        image=reader.string("image", versions.NEO4J_IMAGE),
+        image=store_image(reader, versions.NEO4J_IMAGE),
         resources=_resources(reader, _GUIDE_RESOURCES["neo4j"]),
         storage=_volume(reader, "10Gi"),
         plugins=tuple(reader.string_list("plugins")) if reader.has("plugins") else ("apoc",),
@@ -274,7 +276,7 @@ def _kafka(reader: ConfigReader, *, graph_max: int) -> KafkaSettings:
     # Every graph replica consumes `paper.processed` in group `graph-builder`
     # (services/graph-service/app/main.py:148-152): a replica beyond the partition count idles.
     settings = KafkaSettings(
-        image=reader.string("image", versions.KAFKA_IMAGE),
+        image=store_image(reader, versions.KAFKA_IMAGE),
         brokers=reader.integer("brokers", 1, minimum=1, maximum=9),
         partitions=reader.integer("partitions", max(3, graph_max), minimum=1, maximum=1000),
         resources=_resources(reader, _GUIDE_RESOURCES["kafka"]),
@@ -293,7 +295,7 @@ def _kafka(reader: ConfigReader, *, graph_max: int) -> KafkaSettings:
 def _qdrant(reader: ConfigReader) -> QdrantSettings:
     lo, hi = _GUIDE_SCALING["qdrant"]
     settings = QdrantSettings(
-        image=reader.string("image", versions.QDRANT_IMAGE),
+        image=store_image(reader, versions.QDRANT_IMAGE),
         autoscaling=_autoscaling(reader, lo, hi),
         resources=_resources(reader, _GUIDE_RESOURCES["qdrant"]),
         storage=_volume(reader, "5Gi"),
@@ -304,7 +306,7 @@ def _qdrant(reader: ConfigReader) -> QdrantSettings:
 
 def _redis(reader: ConfigReader) -> RedisSettings:
     settings = RedisSettings(
-        image=reader.string("image", versions.REDIS_IMAGE),
+        image=store_image(reader, versions.REDIS_IMAGE),
         resources=_resources(reader, _GUIDE_RESOURCES["redis"]),
         storage=_volume(reader, "2Gi"),
         max_memory=reader.string("maxMemory", "512mb", pattern=_REDIS_MEMORY, hint="write it like '512mb'"),
@@ -325,7 +327,7 @@ def _redis(reader: ConfigReader) -> RedisSettings:
 def _shared_data(reader: ConfigReader) -> SharedDataSettings:
     settings = SharedDataSettings(
         size=reader.quantity("size", "20Gi", what="storage", example="20Gi"),
-        storage_class=reader.optional_string("className"),
+        storage_class=dns_subdomain(reader, "className", "StorageClass"),
         access_mode=reader.choice("accessMode", "ReadWriteMany", ("ReadWriteMany", "ReadWriteOnce")),
     )
     reader.reject_unknown()

@@ -16,6 +16,9 @@ from .quantity import parse_quantity
 
 T = TypeVar("T")
 
+# YAML's printable set: server-side apply bodies are decoded as YAML, and the server refuses any
+# other character ("yaml: control characters are not allowed"), wherever it sits in an object.
+_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
@@ -64,6 +67,8 @@ class ConfigReader:
             return default
         if not isinstance(value, str) or not value.strip():
             self.problems.add(self.key(name), f"must be a non-empty string, got {_show(value)}")
+            return default
+        if not self._printable(name, value):
             return default
         if pattern is not None and not pattern.match(value):
             self.problems.add(self.key(name), f"{_show(value)} is not valid{'; ' + hint if hint else ''}")
@@ -129,6 +134,12 @@ class ConfigReader:
                 f"{_show(value)} is not a positive Kubernetes {what} quantity; write it like '{example}'",
             )
             return default
+        if what in ("memory", "storage") and parsed != parsed.to_integral_value():
+            # The API server warns "fractional byte value ... is invalid, must be an integer".
+            self.problems.add(
+                self.key(name), f"{_show(value)} is not a whole number of bytes; write it like '{example}'"
+            )
+            return default
         return str(value)
 
     def dns_label(self, name: str, default: str) -> str:
@@ -157,6 +168,8 @@ class ConfigReader:
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             self.problems.add(self.key(name), f"must be a list of strings, got {_show(value)}")
             return []
+        if not all(self._printable(f"{name}[{i}]", v) for i, v in enumerate(value)):
+            return []
         return list(value)
 
     def mapping_of_strings(self, name: str) -> dict[str, str]:
@@ -166,7 +179,17 @@ class ConfigReader:
         if not isinstance(value, Mapping) or not all(isinstance(v, str | int | float | bool) for v in value.values()):
             self.problems.add(self.key(name), f"must be a mapping of names to strings, got {_show(value)}")
             return {}
-        return {str(k): str(v) for k, v in value.items()}
+        out = {str(k): str(v) for k, v in value.items()}
+        if not all([self._printable(f"{name}.{k}", k) and self._printable(f"{name}.{k}", v) for k, v in out.items()]):
+            return {}
+        return out
+
+    def _printable(self, name: str, value: str) -> bool:
+        bad = _UNPRINTABLE.search(value)
+        if bad:
+            self.problems.add(self.key(name), f"contains the control character {bad.group()!r}, which the API server "
+                                              "refuses; remove it")
+        return bad is None
 
 
 def _show(value: object) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import pulumi
 
@@ -89,20 +91,51 @@ def kafka_wait_container(image: pulumi.Input[str], config: AppConfig) -> Spec:
         "command": ["python", "-c", KAFKA_WAIT],
         "env": config.env("KAFKA_BOOTSTRAP_SERVERS"),
     }
+EnvBuilder = Callable[[AppConfig, AppSecrets, dict[str, str]], list[Spec]]
+# The one table of what each service gets: the tier builds its env from it, and the config
+# check asks it (through `derived_env_names`) which names a user's `env` may not repeat.
+ENV_BUILDERS: dict[str, EnvBuilder] = {
+    # The worker reads no service address from its environment: its config file carries them.
+    "worker": lambda _config, secrets, extra: worker_env(secrets, extra),
+    "search": search_env,
+    "graph": graph_env,
+}
+
+
+class _NamesOnly:
+    """Stands in for AppConfig (`env(*keys)` gives entries) and AppSecrets (`<ref>.env(name)` gives
+    one entry): every entry carries just its name, so no resource is needed to list them."""
+
+    def env(self, *keys: str) -> list[dict[str, str]]:
+        return [{"name": k} for k in keys]
+
+    def __getattr__(self, ref: str) -> _SecretRefName:
+        return _SecretRefName()
+
+
+class _SecretRefName:
+    def env(self, name: str) -> dict[str, str]:
+        return {"name": name}
+
+
+def derived_env_names(app: str) -> list[str]:
+    """The env var names the program itself sets on `app`'s container (not the user's `env`)."""
+    built = ENV_BUILDERS[app](cast(AppConfig, _NamesOnly()), cast(AppSecrets, _NamesOnly()), {})
+    return [str(e["name"]) for e in built]
 
 
 def deploy_apps(ctx: TierContext, settings: Settings, *, images: ImageRefs, config: AppConfig,
                 secrets: AppSecrets, shared_claim: pulumi.Input[str]) -> ArchivistApps:
     worker = ArchivistWorker(
         "worker", ctx, app=settings.worker, run=settings.worker_run or WorkerRunSettings(),
-        image=images.worker, env=worker_env(secrets, settings.worker.extra_env),
+        image=images.worker, env=ENV_BUILDERS["worker"](config, secrets, settings.worker.extra_env),
         config_map=config.name, config_checksum=config.checksum, claim=shared_claim,
     )
     index = settings.search_index or Volume(size="2Gi", storage_class=None)
     search = AppService("search", ctx, AppServiceArgs(
         settings=settings.search,
         image=images.search,
-        env=search_env(config, secrets, settings.search.extra_env),
+        env=ENV_BUILDERS["search"](config, secrets, settings.search.extra_env),
         config_checksum=config.checksum,
         # The service keeps an embedded Qdrant under ./data/qdrant (app/vector_store.py:27-31, WORKDIR /app):
         # a volume per replica that survives restarts, reschedules and scale-downs. Replicas do not share
@@ -113,7 +146,7 @@ def deploy_apps(ctx: TierContext, settings: Settings, *, images: ImageRefs, conf
     graph = AppService("graph", ctx, AppServiceArgs(
         settings=settings.graph,
         image=images.graph,
-        env=graph_env(config, secrets, settings.graph.extra_env),
+        env=ENV_BUILDERS["graph"](config, secrets, settings.graph.extra_env),
         config_checksum=config.checksum,
         init_containers=[kafka_wait_container(images.graph, config)],
     ))

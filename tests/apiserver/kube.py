@@ -58,6 +58,8 @@ class Cluster:
               dry_run: bool = False, force_conflicts: bool = True) -> Applied:
         """Server-side apply, as pulumi-kubernetes does; returns what the server said."""
         docs = list(objects)
+        if not docs:
+            return Applied(0, "", "")
         args = ["apply", "--server-side", f"--field-manager={FIELD_MANAGER}", "-f", "-"]
         if force_conflicts:
             args.append("--force-conflicts")

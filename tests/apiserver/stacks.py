@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import json
 import re
 import time
@@ -98,8 +99,22 @@ def server_ready(obj: dict[str, Any]) -> dict[str, Any]:
     return {**obj, "data": data}
 
 
-def is_cluster_scoped(obj: dict[str, Any]) -> bool:
-    return "namespace" not in obj["metadata"]
+@functools.cache
+def cluster_scoped_kinds(cluster: Cluster) -> frozenset[str]:
+    """Kinds the server keeps at cluster scope (asked once per cluster, CRDs included)."""
+    listed = cluster.run("api-resources", "--namespaced=false", "--no-headers", check=True).stdout
+    return frozenset(line.split()[-1] for line in listed.splitlines() if line.strip())
+
+
+def is_cluster_scoped(cluster: Cluster, obj: dict[str, Any]) -> bool:
+    return obj["kind"] in cluster_scoped_kinds(cluster)
+
+
+def without_namespace(cluster: Cluster, objects: list[dict[str, Any]]) -> list[str]:
+    """Namespaced objects that name no namespace: they would land in whatever namespace the
+    deployer's kubeconfig defaults to."""
+    return [f"{o['kind']}/{o['metadata']['name']}" for o in objects
+            if not is_cluster_scoped(cluster, o) and not o["metadata"].get("namespace")]
 
 
 def namespaces_made_elsewhere(run: engine.Run) -> set[str]:
@@ -137,20 +152,46 @@ def apply_render(cluster: Cluster, rendered: Rendered, *, dry_run: bool = False)
     for ns in sorted(namespaces_made_elsewhere(rendered.run) - {rendered.namespace}):
         if cluster.run("get", "namespace", ns).returncode != 0:
             results.append(cluster.apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}]))
-    first = [o for o in rendered.objects if is_cluster_scoped(o)]
-    rest = [o for o in rendered.objects if not is_cluster_scoped(o)]
+    first = [o for o in rendered.objects if is_cluster_scoped(cluster, o)]
+    rest = [o for o in rendered.objects if not is_cluster_scoped(cluster, o)]
     if dry_run:
         # A server dry run of namespaced objects needs their namespace to exist: create it for real
-        # (as rendered) and dry-run the rest.
+        # (as rendered) and dry-run the rest, plus one pod per workload template: the server checks a
+        # template only loosely (an image with spaces passes), the pods the controllers make fully.
+        # The namespace and the pods' ServiceAccounts are created for real: admission looks them up.
         namespaces = [o for o in first if o["kind"] == "Namespace"]
         results.append(cluster.apply(namespaces))
-        results.append(cluster.apply([o for o in first if o["kind"] != "Namespace"], dry_run=True))
-        results.append(cluster.apply(rest, dry_run=True))
+        wait_for_default_service_account(cluster, rendered.namespace)
+        results.append(cluster.apply([o for o in rest if o["kind"] == "ServiceAccount"]))
+        others = [o for o in first if o["kind"] != "Namespace"] + [o for o in rest if o["kind"] != "ServiceAccount"]
+        results.append(cluster.apply(others, dry_run=True))
+        results.append(cluster.apply(pods_from_templates(rendered.objects), dry_run=True))
         return results
     results.append(cluster.apply(first))
     wait_for_default_service_account(cluster, rendered.namespace)
     results.append(cluster.apply(rest))
     return results
+
+
+def pods_from_templates(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The first pod each workload's controller would create (a StatefulSet's with its claims)."""
+    pods = []
+    for obj in objects:
+        if obj["kind"] not in ("Deployment", "StatefulSet", "Job", "CronJob"):
+            continue
+        template = obj["spec"]["jobTemplate"]["spec"]["template"] if obj["kind"] == "CronJob" else obj["spec"]["template"]
+        spec = dict(template["spec"])
+        name = obj["metadata"]["name"]
+        if obj["kind"] == "StatefulSet":
+            claims = [{"name": c["metadata"]["name"],
+                       "persistentVolumeClaim": {"claimName": f"{c['metadata']['name']}-{name}-0"}}
+                      for c in obj["spec"].get("volumeClaimTemplates", [])]
+            spec["volumes"] = [*spec.get("volumes", []), *claims]
+        pods.append({"apiVersion": "v1", "kind": "Pod",
+                     "metadata": {**template.get("metadata", {}), "name": f"{name}-pod",
+                                  "namespace": obj["metadata"]["namespace"]},
+                     "spec": spec})
+    return pods
 
 
 def wait_for_default_service_account(cluster: Cluster, namespace: str, timeout: float = 60) -> None:
@@ -166,7 +207,7 @@ def cleanup(cluster: Cluster, rendered: Rendered) -> None:
     """Delete what the render made at cluster scope (other stacks render the same StorageClass names
     with other provisioners, and those fields are immutable), then its namespace, without waiting."""
     for obj in rendered.objects:
-        if is_cluster_scoped(obj):
+        if is_cluster_scoped(cluster, obj):
             kind = obj["kind"] if "/" not in obj["apiVersion"] else f"{obj['kind']}.{obj['apiVersion'].split('/')[0]}"
             cluster.run("delete", kind, obj["metadata"]["name"], "--ignore-not-found", "--wait=false")
     cluster.run("delete", "namespace", rendered.namespace, "--ignore-not-found", "--wait=false")

@@ -24,6 +24,7 @@ from .stacks import (
     trigger_cron_jobs,
     wait_for_pods,
     with_config,
+    without_namespace,
 )
 
 STACKS = stack_files()
@@ -39,6 +40,7 @@ def test_every_stack_file_is_covered() -> None:
 def test_stack_is_accepted_whole_and_every_workload_gets_pods(cluster: Cluster, path: Path) -> None:
     config = with_config(read_stack_file(path), namespace=fresh_namespace(path.stem[:20].lower().replace(".", "-")))
     with deployed(cluster, config) as d:
+        assert not without_namespace(cluster, d.rendered.objects)
         assert not d.errors, "the server refused objects:\n" + "\n".join(d.errors)
         assert not d.warnings, "the server warned:\n" + "\n".join(d.warnings)
 
