@@ -33,6 +33,8 @@ class Recorded:
     delete_before_replace: bool = False
     ignore_changes: list[str] = field(default_factory=list)
     before_delete_hooks: list[str] = field(default_factory=list)
+    before_update_hooks: list[str] = field(default_factory=list)
+    retain_on_delete: bool = False
 
 
 @dataclass
@@ -85,6 +87,8 @@ class RecordingMonitor(MockMonitor):
             delete_before_replace=bool(request.deleteBeforeReplace),
             ignore_changes=list(request.ignoreChanges),
             before_delete_hooks=list(request.hooks.before_delete),
+            before_update_hooks=list(request.hooks.before_update),
+            retain_on_delete=bool(request.retainOnDelete),
         ))
         return response
 

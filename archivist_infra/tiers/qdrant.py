@@ -67,6 +67,7 @@ class QdrantStore(pulumi.ComponentResource):
             env=env,
             command=command,
             replicas=None if scaled else settings.autoscaling.min_replicas,
+            min_replicas=settings.autoscaling.min_replicas,
             parallel=True,  # OrderedReady deadlocks a cluster whose first pod waits for peers
             scratch={"snapshots": "/qdrant/snapshots", "init": "/qdrant/init", "tmp": "/tmp"},
             client_ports=("http", "grpc"),
