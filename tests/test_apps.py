@@ -18,13 +18,13 @@ def test_each_service_gets_exactly_the_env_its_code_reads(dev_objects: list) -> 
     worker = env_of(main_container(find(dev_objects, "Deployment", "archivist-worker")))
     assert worker == {
         "GEMINI_API_KEY": ("secret", "GEMINI_API_KEY"), "NEO4J_URI": ("config", "NEO4J_URI"),
-        "NEO4J_PASSWORD": ("secret", "NEO4J_PASSWORD"), "REDIS_URL": ("config", "REDIS_URL"),
+        "NEO4J_PASSWORD": ("secret", "NEO4J_PASSWORD"), "REDIS_URL": ("secret", "REDIS_URL"),
         "QDRANT_HOST": ("config", "QDRANT_HOST"), "QDRANT_PORT": ("config", "QDRANT_PORT"),
         "KAFKA_BOOTSTRAP_SERVERS": ("config", "KAFKA_BOOTSTRAP_SERVERS"), "MODE": "worker",
         "WORKER_ID": ("field", "metadata.name"), "HOME": "/tmp",
     }
     search = env_of(main_container(find(dev_objects, "Deployment", "archivist-search")))
-    assert search == {"REDIS_URL": ("config", "REDIS_URL"), "GEMINI_API_KEY": ("secret", "GEMINI_API_KEY"),
+    assert search == {"REDIS_URL": ("secret", "REDIS_URL"), "GEMINI_API_KEY": ("secret", "GEMINI_API_KEY"),
                       "HOME": "/tmp"}
     graph = env_of(main_container(find(dev_objects, "Deployment", "archivist-graph")))
     assert set(graph) == {"NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "KAFKA_BOOTSTRAP_SERVERS", "QDRANT_URL",
@@ -37,11 +37,9 @@ def test_configmap_addresses_are_derived_from_the_store_services(dev_objects: li
     assert data["NEO4J_URI"] == "bolt://neo4j.archivist.svc.cluster.local:7687"
     assert data["KAFKA_BOOTSTRAP_SERVERS"] == "kafka.archivist.svc.cluster.local:9092"
     assert data["QDRANT_URL"] == "http://qdrant.archivist.svc.cluster.local:6333"
-    assert data["REDIS_URL"] == "redis://redis.archivist.svc.cluster.local:6379"
+    assert "REDIS_URL" not in data and "config.yaml" not in data  # both carry the Redis password: a Secret
     for svc, port in (("neo4j", 7687), ("kafka", 9092), ("qdrant", 6333), ("redis", 6379)):
         assert port in {p["port"] for p in services[svc]["spec"]["ports"]}
-    assert "uri: bolt://neo4j.archivist.svc.cluster.local:7687" in data["config.yaml"]
-    assert "addr: redis.archivist.svc.cluster.local:6379" in data["config.yaml"]
 
 
 def test_a_renamed_namespace_flows_into_every_address() -> None:

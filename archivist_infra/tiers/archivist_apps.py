@@ -8,7 +8,7 @@ import pulumi
 
 from ..config.settings import Settings
 from ..images import ImageRefs
-from .app_config import CONFIG_FILE, AppConfig
+from .app_config import AppConfig
 from .app_service import AppService, AppServiceArgs
 from .context import TierContext
 from .pods import Spec
@@ -67,7 +67,7 @@ def deploy_apps(ctx: TierContext, settings: Settings, *, images: ImageRefs, conf
         env=worker_env(config, secrets, settings.worker.extra_env),
         config_checksum=config.checksum,
         volumes=[
-            {"name": "config", "config_map": {"name": config.name, "items": [{"key": CONFIG_FILE, "path": CONFIG_FILE}]}},
+            config.config_file_volume(),
             {"name": "shared-data", "persistent_volume_claim": {"claim_name": shared_claim}},
         ],
         volume_mounts=[
