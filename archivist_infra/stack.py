@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 import pulumi
 
+from .backup import Backups
 from .capacity import Capacity
+from .config.backup import BackupSettings
 from .config.security import SecuritySettings
 from .config.settings import Settings
 from .demands_from_settings import workload_demands
@@ -50,6 +52,7 @@ class ArchivistStack:
     external: ExternalAccess | None
     capacity: Capacity
     kubeconfig: pulumi.Output[str] | None = None  # secret; only where the stack reaches a cloud cluster
+    backups: Backups | None = None
 
     def outputs(self) -> dict[str, object]:
         ns = self.namespace.name
@@ -73,6 +76,7 @@ class ArchivistStack:
             "portForward": forwards,
             "capacity": self.capacity.as_output(),
             **({"kubeconfig": _secret(self.kubeconfig)} if self.kubeconfig is not None else {}),
+            **({"backupBucket": self.backups.bucket} if self.backups is not None else {}),
         }
 
 
@@ -135,6 +139,12 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
         ]
         external = ExternalAccess("external", ctx, settings.ingress, routes)
 
+    backup = settings.backup or BackupSettings()
+    backups = None
+    if backup.enabled:
+        backups = Backups("backups", target=target, settings=backup, namespace=settings.namespace,
+                          stack=settings.stack, protect=settings.protect)
+
     return ArchivistStack(namespace=namespace, secrets=app_secrets, neo4j=neo4j, kafka=kafka, qdrant=qdrant,
                           redis=redis, config=config, shared_data=shared, apps=apps, external=external,
-                          capacity=capacity, kubeconfig=target.kubeconfig)
+                          capacity=capacity, kubeconfig=target.kubeconfig, backups=backups)

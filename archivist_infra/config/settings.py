@@ -145,6 +145,7 @@ class Settings:
     shared_data: SharedDataSettings
     ingress: IngressSettings
     security: Any = None  # config.security.SecuritySettings; defaulted so older constructors keep working
+    backup: Any = None  # config.backup.BackupSettings (None: no backups)
 
     @property
     def apps(self) -> tuple[AppSettings, AppSettings, AppSettings]:
