@@ -259,14 +259,25 @@ def _neo4j(reader: ConfigReader) -> Neo4jSettings:
 
 
 def _kafka(reader: ConfigReader) -> KafkaSettings:
+    brokers = reader.integer("brokers", 1, minimum=1, maximum=9)
     settings = KafkaSettings(
         image=reader.string("image", versions.KAFKA_IMAGE),
-        brokers=reader.integer("brokers", 1, minimum=1, maximum=9),
+        brokers=brokers,
         partitions=reader.integer("partitions", 3, minimum=1, maximum=1000),
         resources=_resources(reader, _GUIDE_RESOURCES["kafka"]),
         storage=_volume(reader, "10Gi"),
+        # The voter set is fixed for a stack's life (kafka.py): 3 where there are 3 brokers, else 1.
+        controllers=reader.integer("controllers", 3 if brokers >= 3 else 1, minimum=1, maximum=5),
     )
     reader.reject_unknown()
+    if settings.controllers % 2 == 0:
+        reader.problems.add(reader.key("controllers"),
+                            f"{settings.controllers} voters tolerate no more failures than {settings.controllers - 1}; "
+                            "use 1, 3 or 5")
+    if settings.controllers > brokers:
+        reader.problems.add(reader.key("brokers"),
+                            f"{brokers} is below kafka.controllers {settings.controllers}: the first "
+                            f"{settings.controllers} pods are the controller quorum; keep at least that many brokers")
     return settings
 
 

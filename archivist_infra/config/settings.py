@@ -84,6 +84,7 @@ class KafkaSettings:
     partitions: int
     resources: Resources
     storage: Volume
+    controllers: int = 1  # the fixed KRaft voter set: ordinals 0..controllers-1 (kafka.py)
 
 
 @dataclass(frozen=True)
