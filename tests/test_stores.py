@@ -82,7 +82,7 @@ def test_qdrant_single_node_in_dev(dev_objects: list) -> None:
     assert sts["spec"]["replicas"] == 1
     assert "command" not in container(sts)
     assert container(sts)["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": 6333}
-    assert container(sts)["livenessProbe"]["httpGet"] == {"path": "/livez", "port": 6333}
+    assert container(sts)["livenessProbe"]["httpGet"] == {"path": "/", "port": 6333}  # as the official chart
     assert not [o for o in dev_objects if o["kind"] == "HorizontalPodAutoscaler" and o["metadata"]["name"] == "qdrant"]
 
 
@@ -96,7 +96,7 @@ def test_qdrant_scales_in_distributed_mode(prod_objects: list) -> None:
     assert {p["name"]: p["containerPort"] for p in container(sts)["ports"]}["p2p"] == 6335
     hpa = find(prod_objects, "HorizontalPodAutoscaler", "qdrant")
     assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "StatefulSet", "name": "qdrant"}
-    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (1, 5)
+    assert (hpa["spec"]["minReplicas"], hpa["spec"]["maxReplicas"]) == (2, 5)  # 2 copies from the start
     client = find(prod_objects, "Service", "qdrant")
     assert {p["port"] for p in client["spec"]["ports"]} == {6333, 6334}
 
@@ -136,4 +136,4 @@ def test_qdrant_writes_only_to_volumes_under_a_read_only_root(dev_objects: list)
     init_file = env_of(c)["QDRANT_INIT_FILE_PATH"]
     mounts = {m["mountPath"]: m["name"] for m in c["volumeMounts"]}
     assert init_file.rsplit("/", 1)[0] in mounts  # the marker lands on a scratch volume
-    assert {"/qdrant/storage", "/qdrant/snapshots", "/tmp"} <= set(mounts)
+    assert {"/qdrant/storage", "/tmp"} <= set(mounts)  # snapshots: under /qdrant/storage (data volume)

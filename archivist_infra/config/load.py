@@ -55,7 +55,8 @@ _GUIDE_RESOURCES = {
     "qdrant": Resources("250m", "512Mi", "1", "2Gi"),
     "redis": Resources("100m", "256Mi", "500m", "1Gi"),
 }
-_GUIDE_SCALING = {"worker": (2, 20), "search": (2, 10), "graph": (2, 10), "qdrant": (1, 5)}
+# Qdrant: a distributed cluster starts with 2 peers so every collection has 2 copies from the start (qdrant.py).
+_GUIDE_SCALING = {"worker": (2, 20), "search": (2, 10), "graph": (2, 10), "qdrant": (2, 5)}
 
 # What the real images can answer (see docs/decisions in README): the worker serves no
 # HTTP today, so its default check proves the mounts it cannot work without.
@@ -290,6 +291,14 @@ def _qdrant(reader: ConfigReader) -> QdrantSettings:
         storage=_volume(reader, "5Gi"),
     )
     reader.reject_unknown()
+    scaling = settings.autoscaling
+    if scaling.max_replicas > 1 and scaling.min_replicas < 2:
+        reader.problems.add(
+            reader.key("autoscaling.minReplicas"),
+            f"{scaling.min_replicas} with maxReplicas {scaling.max_replicas} runs a distributed Qdrant that can hold "
+            "a single copy of a collection; use minReplicas >= 2 (every collection gets 2 copies), or "
+            "minReplicas = maxReplicas = 1 for a single node",
+        )
     return settings
 
 
