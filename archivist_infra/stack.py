@@ -121,6 +121,7 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
     config = AppConfig("app-config", ctx, StoreEndpoints(
         neo4j=neo4j.bolt, redis=redis.endpoint, qdrant=qdrant.endpoint, qdrant_grpc=qdrant.grpc,
         kafka=kafka.bootstrap, neo4j_database=settings.neo4j.database, redis_password=redis.password,
+        neo4j_password=app_secrets.password,
     ))
     shared_class = settings.shared_data.storage_class or (
         target.storage.read_write_many if settings.shared_data.access_mode == "ReadWriteMany"

@@ -78,3 +78,23 @@ def test_a_backup_makes_redis_save_first(dev_objects: list) -> None:
     annotations = find(dev_objects, "StatefulSet", "redis")["spec"]["template"]["metadata"]["annotations"]
     assert annotations["pre.hook.backup.velero.io/container"] == "redis"
     assert "redis-cli SAVE" in annotations["pre.hook.backup.velero.io/command"]
+
+
+def _checksum(run: Any, app: str) -> str:
+    from archivist_infra.offline.render import manifests
+
+    dep = find(manifests(run), "Deployment", app)
+    return str(dep["spec"]["template"]["metadata"]["annotations"]["archivist.dev/config-checksum"])
+
+
+def test_a_rotated_neo4j_password_rolls_the_apps() -> None:
+    from tests.conftest import VALID_IMAGES, run_config
+
+    def run(password: str) -> Any:
+        return run_config({"images": VALID_IMAGES},
+                          secrets={"geminiApiKey": "[secret:gemini]", "neo4jPassword": password})
+
+    first, same, rotated = run("[secret:pw-1]"), run("[secret:pw-1]"), run("[secret:pw-2]")
+    for app in ("archivist-worker", "archivist-graph"):
+        assert _checksum(first, app) == _checksum(same, app)
+        assert _checksum(first, app) != _checksum(rotated, app)

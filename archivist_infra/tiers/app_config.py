@@ -32,6 +32,9 @@ class StoreEndpoints:
     # Redis requires a password (redis.py): REDIS_URL with it and config.yaml's cache.redis.password
     # then come from a Secret instead of the ConfigMap. None: a Redis without auth (tests only).
     redis_password: pulumi.Output[str] | None = None
+    # Only digested into the pods' checksum: a rotated Neo4j password rolls the apps (env from a Secret
+    # is read at start only). README: "Rotating the Neo4j password".
+    neo4j_password: pulumi.Output[str] | None = None
 
 
 def worker_config(neo4j_url: str, neo4j_db: str, qdrant_host: str, qdrant_port: int, qdrant_grpc_port: int,
@@ -121,6 +124,8 @@ class AppConfig(pulumi.ComponentResource):
             # The digest of secret values in an annotation: a truncated sha256 reveals nothing usable.
             digests.append(pulumi.Output.unsecret(pulumi.Output.all(*secret_data.values()).apply(
                 lambda values: _digest(dict(zip(secret_data, values, strict=True))))))
+        if stores.neo4j_password is not None:
+            digests.append(pulumi.Output.unsecret(stores.neo4j_password.apply(lambda p: _digest({"neo4j": p}))))
         self._secret_keys = set(secret_data)
         # Pods read this config at start only: a checksum in their template rolls them when it changes.
         self.checksum = pulumi.Output.all(*digests).apply(lambda parts: _digest({"parts": parts}))
