@@ -33,9 +33,9 @@ def test_every_store_statefulset_keeps_its_created_claim_size(dev_run: Run, prod
 
 def test_each_ordinal_that_always_runs_gets_a_claim_patch_with_the_configured_size(prod_run: Run) -> None:
     found = _claim_patches(prod_run)
-    # prod: 3 Kafka brokers, Qdrant under an HPA with minReplicas 1, one Neo4j and one Redis
-    expected = {claim_name("data", "kafka", i) for i in range(3)} | {
-        claim_name("data", s, 0) for s in ("neo4j", "qdrant", "redis")}
+    # prod: 3 Kafka brokers, Qdrant under an HPA with minReplicas 2, one Neo4j and one Redis
+    expected = {claim_name("data", "kafka", i) for i in range(3)} | {claim_name("data", "qdrant", i) for i in range(2)} | {
+        claim_name("data", s, 0) for s in ("neo4j", "redis")}
     assert set(found) == expected
     sts = {o["metadata"]["name"]: o for o in manifests(prod_run) if o["kind"] == "StatefulSet"}
     for name, patch in found.items():
