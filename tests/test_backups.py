@@ -204,3 +204,12 @@ def test_bad_backup_config_is_refused_by_key(config: dict, key: str) -> None:
     with pytest.raises(ConfigError) as err:
         run_config({"images": VALID_IMAGES, **config})
     assert key in err.value.keys
+
+
+def test_the_chart_runs_no_unpinned_images(prod_run: engine.Run) -> None:
+    values = _values(prod_run)
+    assert values["upgradeCRDs"] is False  # the CRD job's kubectl image tag follows the cluster version
+    images = [values["initContainers"][0]["image"], f"{values['image']['repository']}:{values['image']['tag']}"]
+    assert all(":" in i and not i.endswith(":latest") for i in images)
+    assert values["containerSecurityContext"]["allowPrivilegeEscalation"] is False
+    assert values["containerSecurityContext"]["capabilities"] == {"drop": ["ALL"]}

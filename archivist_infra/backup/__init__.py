@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,6 +149,9 @@ def chart_values(store: BackupStore, *, node_agent: bool) -> dict[str, Any]:
         "backupsEnabled": True,
         "deployNodeAgent": node_agent,
         "schedules": {},  # the stack's Schedule is its own resource, named for `ops`
+        # Helm installs the chart's crds/ on first install. The upgrade job would run an unpinned kubectl image
+        # (its tag defaults to the cluster's version); a chart bump applies the new CRDs first (README).
+        "upgradeCRDs": False,
     }
     if node_agent:
         values["nodeAgent"] = {
@@ -261,7 +263,3 @@ class Backups(pulumi.ComponentResource):
 
         return aks.backup_store(name, self, cloud, settings, protect=protect)
 
-
-def json_command(*argv: str) -> str:
-    """A Velero hook command annotation: a JSON array of argv."""
-    return json.dumps(list(argv))
