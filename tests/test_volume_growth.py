@@ -91,3 +91,14 @@ def test_the_guard_compares_quantities_not_strings() -> None:
     assert shrink_problem("c", {"spec": {"resources": {"requests": {"storage": "2Gi"}}}},
                           {"spec": {"resources": {"requests": {"storage": "1500Mi"}}}}) is not None
     assert shrink_problem("c", None, {"spec": {"resources": {"requests": {"storage": "1Gi"}}}}) is None
+
+
+def test_classes_allow_expansion_only_where_the_driver_can_grow_a_volume() -> None:
+    from archivist_infra.platforms.storage_classes import aks_classes, eks_classes, gke_classes
+
+    eks = eks_classes(file_system_id="fs-12345678")
+    assert eks.read_write_once.expandable  # ebs.csi.aws.com
+    assert eks.read_write_many is not None and not eks.read_write_many.expandable  # efs.csi.aws.com: no EXPAND_VOLUME
+    for pair in (gke_classes(filestore_tier="standard", network="n"), aks_classes(files_sku="Premium_LRS", uid=1, gid=1)):
+        assert pair.read_write_once.expandable
+        assert pair.read_write_many is not None and pair.read_write_many.expandable
