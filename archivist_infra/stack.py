@@ -8,7 +8,9 @@ from decimal import Decimal
 
 import pulumi
 
+from .backup import Backups
 from .capacity import Capacity
+from .config.backup import BackupSettings
 from .config.quantity import parse_quantity
 from .config.security import SecuritySettings
 from .config.settings import Settings
@@ -55,6 +57,7 @@ class ArchivistStack:
     external: ExternalAccess | None
     capacity: Capacity
     kubeconfig: pulumi.Output[str] | None = None  # secret; only where the stack reaches a cloud cluster
+    backups: Backups | None = None
 
     def outputs(self) -> dict[str, object]:
         ns = self.namespace.name
@@ -79,6 +82,7 @@ class ArchivistStack:
             "portForward": forwards,
             "capacity": self.capacity.as_output(),
             **({"kubeconfig": _secret(self.kubeconfig)} if self.kubeconfig is not None else {}),
+            **({"backupBucket": self.backups.bucket} if self.backups is not None else {}),
         }
 
 
@@ -122,6 +126,7 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
 
     config = AppConfig("app-config", ctx, StoreEndpoints(
         neo4j=neo4j.bolt, redis=redis.endpoint, qdrant=qdrant.endpoint, kafka=kafka.bootstrap,
+        redis_password=redis.password, neo4j_password=app_secrets.password,
     ), max_workers=worker_max_workers(settings.worker_run or WorkerRunSettings(),
                                       parse_quantity(settings.worker.resources.cpu_limit) or Decimal(1)))
     shared_class = settings.shared_data.storage_class or (
@@ -142,6 +147,12 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
             backends["graph"] = Backend(apps.graph.service_name, apps.graph.endpoint)
         external = ExternalAccess("external", ctx, settings.ingress, backends, platform=settings.platform)
 
+    backup = settings.backup or BackupSettings()
+    backups = None
+    if backup.enabled:
+        backups = Backups("backups", target=target, settings=backup, namespace=settings.namespace,
+                          stack=settings.stack, protect=settings.protect)
+
     return ArchivistStack(namespace=namespace, secrets=app_secrets, neo4j=neo4j, kafka=kafka, qdrant=qdrant,
                           redis=redis, config=config, shared_data=shared, apps=apps, external=external,
-                          capacity=capacity, kubeconfig=target.kubeconfig)
+                          capacity=capacity, kubeconfig=target.kubeconfig, backups=backups)

@@ -1,6 +1,6 @@
 """Pinned images of the stores. Changing one is a deliberate, reviewed upgrade."""
 
 NEO4J_IMAGE = "neo4j:5.26.2-community"  # 5.26 is Neo4j's LTS line
-KAFKA_IMAGE = "apache/kafka:4.0.0"  # KRaft only; runs as uid 1000
+KAFKA_IMAGE = "apache/kafka:4.3.1"  # KRaft only; runs as uid 1000; newest 4.x patch (4.3.2 only as rc)
 QDRANT_IMAGE = "qdrant/qdrant:v1.13.4-unprivileged"  # uid 1000, no root chown at start
-REDIS_IMAGE = "redis:7.4.2-alpine"  # uid 999
+REDIS_IMAGE = "redis:7.4.11-alpine"  # uid 999; >= 7.4.6 fixes CVE-2025-49844 (docker-library/official-images library/redis @37079fb L77)

@@ -25,7 +25,8 @@ def test_each_service_gets_exactly_the_env_its_code_reads(dev_objects: list) -> 
     assert worker == {"GEMINI_API_KEY": ("secret", "GEMINI_API_KEY"), "HOME": "/tmp"}
     # Search: app/cache.py:28 REDIS_URL, app/vector_store.py:46 GEMINI_API_KEY.
     search = env_of(main_container(find(dev_objects, "StatefulSet", "archivist-search")))
-    assert search == {"REDIS_URL": ("config", "REDIS_URL"), "GEMINI_API_KEY": ("secret", "GEMINI_API_KEY"),
+    # REDIS_URL carries the generated Redis password, so it comes from a Secret (redis.py).
+    assert search == {"REDIS_URL": ("secret", "REDIS_URL"), "GEMINI_API_KEY": ("secret", "GEMINI_API_KEY"),
                       "HOME": "/tmp"}
     # Graph: app/main.py:114-117,160, metadata_extractor.py:36; no Redis client anywhere.
     graph = env_of(main_container(find(dev_objects, "Deployment", "archivist-graph")))
@@ -39,11 +40,9 @@ def test_configmap_addresses_are_derived_from_the_store_services(dev_objects: li
     assert data["NEO4J_URI"] == "bolt://neo4j.archivist.svc.cluster.local:7687"
     assert data["KAFKA_BOOTSTRAP_SERVERS"] == "kafka.archivist.svc.cluster.local:9092"
     assert data["QDRANT_URL"] == "http://qdrant.archivist.svc.cluster.local:6333"
-    assert data["REDIS_URL"] == "redis://redis.archivist.svc.cluster.local:6379"
+    assert "REDIS_URL" not in data and "config.yaml" not in data  # both carry the Redis password: a Secret
     for svc, port in (("neo4j", 7687), ("kafka", 9092), ("qdrant", 6333), ("redis", 6379)):
         assert port in {p["port"] for p in services[svc]["spec"]["ports"]}
-    assert "uri: bolt://neo4j.archivist.svc.cluster.local:7687" in data["config.yaml"]
-    assert "addr: redis.archivist.svc.cluster.local:6379" in data["config.yaml"]
 
 
 def test_a_renamed_namespace_flows_into_every_address() -> None:

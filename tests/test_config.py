@@ -29,7 +29,7 @@ def test_defaults_are_the_guides_production_figures() -> None:
     assert (s.worker.autoscaling.min_replicas, s.worker.autoscaling.max_replicas) == (2, 20)
     assert (s.search.autoscaling.min_replicas, s.search.autoscaling.max_replicas) == (2, 10)
     assert (s.graph.autoscaling.min_replicas, s.graph.autoscaling.max_replicas) == (2, 10)
-    assert (s.qdrant.autoscaling.min_replicas, s.qdrant.autoscaling.max_replicas) == (1, 5)
+    assert (s.qdrant.autoscaling.min_replicas, s.qdrant.autoscaling.max_replicas) == (2, 5)
     assert (s.worker.autoscaling.cpu_percent, s.worker.autoscaling.memory_percent) == (70, 80)
     assert [s.neo4j.storage.size, s.kafka.storage.size, s.qdrant.storage.size, s.redis.storage.size] == [
         "10Gi", "10Gi", "5Gi", "2Gi"]

@@ -18,7 +18,7 @@ from tests.conftest import ROOT, VALID_IMAGES, find, pod_spec, run_config
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 CRD_KINDS = {"HTTPRoute", "Gateway", "GatewayClass", "HealthCheckPolicy", "EnvoyProxy", "BackendTrafficPolicy",
-             "ClusterIssuer", "Certificate"}  # kubernetes-validate ships only built-in schemas; tests/apiserver checks these
+             "ClusterIssuer", "Certificate", "Schedule", "VolumeSnapshotClass"}  # kubernetes-validate ships only built-in schemas; tests/apiserver checks these
 
 
 @pytest.mark.parametrize("version", ["1.29", "1.33", "1.37"])
@@ -134,6 +134,8 @@ def test_apps_wait_for_store_services_not_store_pods(dev_run: Any) -> None:
         assert not {d for d in deps if d.endswith("-statefulset")}, deps
         all_deps |= deps
     config_deps = _deps(dev_run, "kubernetes:core/v1:ConfigMap", "app-config-configmap")
+    # REDIS_URL and config.yaml carry the Redis password, so they sit in the config Secret.
+    config_deps |= _deps(dev_run, "kubernetes:core/v1:Secret", "app-config-secret")
     assert {"neo4j-service", "redis-service", "qdrant-service", "kafka-service"} <= config_deps
     assert {"app-config-configmap", "app-secrets-secret"} <= all_deps
     for store in ("neo4j", "kafka", "qdrant", "redis"):

@@ -183,7 +183,7 @@ def test_spot_scheduling_is_merged_into_the_batch_pod() -> None:
     settings = load_settings({"images": VALID_IMAGES}, project="archivist", stack="t",
                              secrets_present={"geminiApiKey"})
     spec = worker_tier.job_spec(image="w:1", env=[], app=settings.worker, run=WorkerRunSettings(),
-                                config_map="archivist-config", claim="archivist-data", config_checksum="x",
+                                config_volume={"name": "config", "config_map": {"name": "archivist-config"}}, claim="archivist-data", config_checksum="x",
                                 labels={"app.kubernetes.io/name": "archivist-worker"}, interruptible=spot)
     assert spec["template"]["spec"]["tolerations"] == spot["tolerations"]
     # The spec is in the API's own spelling, so the ops client can submit it unchanged.

@@ -13,8 +13,9 @@ from typing import Any
 from .. import versions
 from ..images import parse_images
 from ..platforms import PLATFORMS, platform_module
+from .backup import parse_backup
 from .ingress import parse_ingress
-from .kube_rules import check_annotations, check_app_env, dns_label, dns_subdomain, store_image
+from .kube_rules import check_app_env, dns_subdomain, store_image
 from .problems import Problems
 from .quantity import parse_quantity
 from .reader import ConfigReader
@@ -41,7 +42,7 @@ NAMESPACE = "archivist"
 TOP_LEVEL_KEYS = (
     "platform", "namespace", "protect", "allowDataLoss", "spreadAcrossNodes", "cluster", "images",
     "neo4j", "kafka", "qdrant", "redis", "worker", "search", "graph", "sharedData",
-    "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota", "source",
+    "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota", "source", "backup",
 )
 SECRET_KEYS = ("geminiApiKey", "neo4jPassword")
 
@@ -56,7 +57,8 @@ _GUIDE_RESOURCES = {
     "qdrant": Resources("250m", "512Mi", "1", "2Gi"),
     "redis": Resources("100m", "256Mi", "500m", "1Gi"),
 }
-_GUIDE_SCALING = {"worker": (2, 20), "search": (2, 10), "graph": (2, 10), "qdrant": (1, 5)}
+# Qdrant: a distributed cluster starts with 2 peers so every collection has 2 copies from the start (qdrant.py).
+_GUIDE_SCALING = {"worker": (2, 20), "search": (2, 10), "graph": (2, 10), "qdrant": (2, 5)}
 
 # What the real images can answer (see docs/decisions in README): the worker serves no
 # HTTP today, so its default check proves the mounts it cannot work without.
@@ -120,6 +122,7 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
         source=source,
         worker_run=worker_run,
         search_index=search_index,
+        backup=parse_backup(root, platform=platform, protect=protect),
     )
 
     if "geminiApiKey" not in secrets_present:
@@ -275,12 +278,15 @@ def _neo4j(reader: ConfigReader) -> Neo4jSettings:
 def _kafka(reader: ConfigReader, *, graph_max: int) -> KafkaSettings:
     # Every graph replica consumes `paper.processed` in group `graph-builder`
     # (services/graph-service/app/main.py:148-152): a replica beyond the partition count idles.
+    brokers = reader.integer("brokers", 1, minimum=1, maximum=9)
     settings = KafkaSettings(
         image=store_image(reader, versions.KAFKA_IMAGE),
-        brokers=reader.integer("brokers", 1, minimum=1, maximum=9),
+        brokers=brokers,
         partitions=reader.integer("partitions", max(3, graph_max), minimum=1, maximum=1000),
         resources=_resources(reader, _GUIDE_RESOURCES["kafka"]),
         storage=_volume(reader, "10Gi"),
+        # The voter set is fixed for a stack's life (kafka.py): 3 where there are 3 brokers, else 1.
+        controllers=reader.integer("controllers", 3 if brokers >= 3 else 1, minimum=1, maximum=5),
     )
     reader.reject_unknown()
     if settings.partitions < graph_max:
@@ -289,6 +295,14 @@ def _kafka(reader: ConfigReader, *, graph_max: int) -> KafkaSettings:
             f"{settings.partitions} is below archivist:graph.autoscaling.maxReplicas ({graph_max}): graph replicas "
             "beyond the partition count would consume nothing; raise partitions or lower the graph's maxReplicas",
         )
+    if settings.controllers % 2 == 0:
+        reader.problems.add(reader.key("controllers"),
+                            f"{settings.controllers} voters tolerate no more failures than {settings.controllers - 1}; "
+                            "use 1, 3 or 5")
+    if settings.controllers > brokers:
+        reader.problems.add(reader.key("brokers"),
+                            f"{brokers} is below kafka.controllers {settings.controllers}: the first "
+                            f"{settings.controllers} pods are the controller quorum; keep at least that many brokers")
     return settings
 
 
@@ -301,6 +315,14 @@ def _qdrant(reader: ConfigReader) -> QdrantSettings:
         storage=_volume(reader, "5Gi"),
     )
     reader.reject_unknown()
+    scaling = settings.autoscaling
+    if scaling.max_replicas > 1 and scaling.min_replicas < 2:
+        reader.problems.add(
+            reader.key("autoscaling.minReplicas"),
+            f"{scaling.min_replicas} with maxReplicas {scaling.max_replicas} runs a distributed Qdrant that can hold "
+            "a single copy of a collection; use minReplicas >= 2 (every collection gets 2 copies), or "
+            "minReplicas = maxReplicas = 1 for a single node",
+        )
     return settings
 
 

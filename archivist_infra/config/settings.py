@@ -84,6 +84,7 @@ class KafkaSettings:
     partitions: int
     resources: Resources
     storage: Volume
+    controllers: int = 1  # the fixed KRaft voter set: ordinals 0..controllers-1 (kafka.py)
 
 
 @dataclass(frozen=True)
@@ -150,6 +151,7 @@ class Settings:
     source: Any = None  # config.source.SourceSettings: the application source deployed (None: the default pin)
     worker_run: Any = None  # config.worker.WorkerRunSettings: batch (default) or service (None: batch defaults)
     search_index: Volume | None = None  # archivist:search.storage: each search replica's index volume
+    backup: Any = None  # config.backup.BackupSettings (None: no backups)
 
     @property
     def apps(self) -> tuple[AppSettings, AppSettings, AppSettings]:

@@ -34,6 +34,8 @@ class Recorded:
     ignore_changes: list[str] = field(default_factory=list)
     before_delete_hooks: list[str] = field(default_factory=list)
     hooks: dict[str, list[str]] = field(default_factory=dict)  # hook kind (before_delete, ...) -> hook names
+    before_update_hooks: list[str] = field(default_factory=list)
+    retain_on_delete: bool = False
 
 
 @dataclass
@@ -87,6 +89,8 @@ class RecordingMonitor(MockMonitor):
             ignore_changes=list(request.ignoreChanges),
             before_delete_hooks=list(request.hooks.before_delete),
             hooks=_hooks(request.hooks),
+            before_update_hooks=list(request.hooks.before_update),
+            retain_on_delete=bool(request.retainOnDelete),
         ))
         return response
 

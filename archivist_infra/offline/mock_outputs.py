@@ -291,6 +291,27 @@ def _docker_image(name: str, inputs: Inputs) -> dict[str, Any]:
     return out
 
 
+def _s3_bucket(name: str, inputs: Inputs) -> dict[str, Any]:
+    bucket = inputs.get("bucket") or f"{name}-{_fake_hex(name, 7)}"
+    return {"bucket": bucket, "id": bucket, "arn": f"arn:aws:s3:::{bucket}"}
+
+
+def _gcs_bucket(name: str, inputs: Inputs) -> dict[str, Any]:
+    return {"name": inputs.get("name") or f"{name}-{_fake_hex(name, 7)}"}
+
+
+def _user_assigned_identity(name: str, inputs: Inputs) -> dict[str, Any]:
+    return {"name": name, "clientId": f"00000000-0000-4000-8000-{_fake_hex(name, 12)}",
+            "principalId": f"00000000-0000-4000-8001-{_fake_hex(name, 12)}"}
+
+
+def _azure_named(key: str) -> Callable[[str, Inputs], dict[str, Any]]:
+    def make(name: str, inputs: Inputs) -> dict[str, Any]:
+        value = inputs.get(key) or name
+        return {"name": value, "id": f"/subscriptions/{MOCK_SUBSCRIPTION}/mock/{value}"}
+    return make
+
+
 # type token -> function(logical name, inputs) -> extra state merged over the inputs
 COMPUTED: dict[str, Callable[[str, Inputs], dict[str, Any]]] = {
     "random:index/randomPassword:RandomPassword": _random_password,
@@ -320,6 +341,11 @@ COMPUTED: dict[str, Callable[[str, Inputs], dict[str, Any]]] = {
     "aws:route53/record:Record": _route53_record,
     "azure-native:network:PublicIPAddress": _public_ip,
     "azure-native:dns:RecordSet": _azure_record_set,
+    "aws:s3/bucket:Bucket": _s3_bucket,
+    "gcp:storage/bucket:Bucket": _gcs_bucket,
+    "azure-native:managedidentity:UserAssignedIdentity": _user_assigned_identity,
+    "azure-native:storage:StorageAccount": _azure_named("accountName"),
+    "azure-native:storage:BlobContainer": _azure_named("containerName"),
 }
 
 # invoke token -> function(arguments) -> result

@@ -50,7 +50,18 @@ def _clean(value: Any) -> Any:
 def is_kubernetes_object(resource: Recorded) -> bool:
     return resource.custom and resource.type.startswith("kubernetes:") and not resource.type.startswith(
         "kubernetes:providers:"
-    ) and "apiVersion" in resource.inputs and "kind" in resource.inputs
+    ) and "apiVersion" in resource.inputs and "kind" in resource.inputs and not is_patch(resource)
+
+
+def is_patch(resource: Recorded) -> bool:
+    """A server-side-apply patch of an object something else created (e.g. a StatefulSet's claim)."""
+    return resource.type.startswith("kubernetes:") and resource.type.endswith("Patch")
+
+
+def patches(run: Run) -> list[dict[str, Any]]:
+    """The partial objects Patch resources apply, in a stable order (not part of `manifests`)."""
+    objects = [_clean(r.inputs) for r in run.resources if r.custom and is_patch(r)]
+    return sorted(objects, key=lambda o: (o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]))
 
 
 def manifests(run: Run) -> list[dict[str, Any]]:

@@ -4,8 +4,8 @@ What a cluster calls "standard" differs per cloud and per cluster version (HDD o
 gp2 unencrypted on old EKS), so claims use classes this program defines: an SSD class
 for ReadWriteOnce store volumes and a shared-file-system class for ReadWriteMany.
 All use WaitForFirstConsumer (a zonal disk is created in the zone the pod lands in, not
-a random one that the scheduler then cannot use) and allow expansion (grow a store
-without recreating it).
+a random one that the scheduler then cannot use) and allow expansion where the driver
+can grow a volume (a store grows without being recreated: tiers/volume_growth.py).
 """
 
 from __future__ import annotations
@@ -29,6 +29,11 @@ class ClassSpec:
     provisioner: str
     parameters: Mapping[str, pulumi.Input[str]]
     mount_options: Sequence[str] = field(default_factory=tuple)
+    # allowVolumeExpansion: only where the CSI driver implements EXPAND_VOLUME. pd.csi, ebs.csi,
+    # disk.csi.azure.com, file.csi.azure.com and filestore.csi (kubernetes-sigs/gcp-filestore-csi-driver#54)
+    # do; efs.csi does not (EFS is elastic, the claim size is ignored; an expanded claim leaves pods in
+    # "NodeExpandVolume ... not support node expansion", kubernetes-sigs/aws-efs-csi-driver#1243, #668).
+    expandable: bool = True
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,7 @@ def eks_classes(*, file_system_id: pulumi.Input[str] | None) -> ClassPair:
         rwx = ClassSpec(
             "efs.csi.aws.com",
             {"provisioningMode": "efs-ap", "fileSystemId": file_system_id, "directoryPerms": "700", "basePath": "/archivist"},
+            expandable=False,
         )
     return ClassPair(
         ClassSpec("ebs.csi.aws.com", {"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"}),
@@ -140,7 +146,7 @@ def create_classes(
             mount_options=list(spec.mount_options) or None,
             reclaim_policy=reclaim_policy_for(config, protect=protect),
             volume_binding_mode="WaitForFirstConsumer",
-            allow_volume_expansion=True,
+            allow_volume_expansion=spec.expandable,
             opts=pulumi.ResourceOptions(
                 parent=parent, provider=provider, protect=protect, depends_on=list(depends_on)
             ),

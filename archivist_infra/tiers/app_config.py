@@ -28,13 +28,20 @@ class StoreEndpoints:
     qdrant: Endpoint
     kafka: Endpoint
     neo4j_database: str = "neo4j"  # the database the graph service opens (main.py:121-127)
+    # Redis requires a password (redis.py): REDIS_URL with it and config.yaml's cache.redis.password
+    # then come from a Secret instead of the ConfigMap. None: a Redis without auth (tests only).
+    redis_password: pulumi.Output[str] | None = None
+    # Only digested into the pods' checksum: a rotated Neo4j password rolls the apps (env from a Secret
+    # is read at start only). README: "Rotating the Neo4j password".
+    neo4j_password: pulumi.Output[str] | None = None
 
 
 FAISS_INDEX_DIR = "/data/faiss_index"
 GEMINI_MODEL = "models/gemini-2.0-flash-exp"  # config/config.yaml:11 at the pinned commit
 
 
-def worker_config(*, neo4j_url: str, neo4j_db: str, redis_address: str, max_workers: int) -> str:
+def worker_config(*, neo4j_url: str, neo4j_db: str, redis_address: str, max_workers: int,
+                  redis_password: str = "") -> str:
     """The worker's config.yaml: the keys app.Config reads (internal/app/config.go:14-152), with the
     values of the pinned config/config.yaml where the cluster does not decide them, and passing
     validateConfig (config.go:244-318; ported in tests/test_worker_config.py)."""
@@ -65,8 +72,8 @@ def worker_config(*, neo4j_url: str, neo4j_db: str, redis_address: str, max_work
         "faiss": {"index_dir": FAISS_INDEX_DIR},
         "graph": {
             "enabled": True,
-            # No password: the config file is a ConfigMap, and the Go CLI opens Neo4j only in
-            # cmd/graph-init, which the worker image does not contain (README, Application readiness).
+            # No Neo4j password: the Go CLI opens Neo4j only in cmd/graph-init, which the worker
+            # image does not contain (README, Application readiness).
             "neo4j": {"uri": neo4j_url, "username": "neo4j", "database": neo4j_db},
             "async_building": True,
             "max_graph_workers": 2,
@@ -77,7 +84,7 @@ def worker_config(*, neo4j_url: str, neo4j_db: str, redis_address: str, max_work
         },
         # The hash cache `process` skips processed papers with (internal/worker/pool.go:273-310).
         "cache": {"enabled": True, "type": "redis", "ttl": 720,
-                  "redis": {"addr": redis_address, "password": "", "db": 0}},
+                  "redis": {"addr": redis_address, "password": redis_password, "db": 0}},
         "logging": {"level": "info", "file": "/data/logs/processing.log", "console": True},
     }
     return yaml.safe_dump(config, sort_keys=False)
@@ -89,29 +96,72 @@ class AppConfig(pulumi.ComponentResource):
     def __init__(self, name: str, ctx: TierContext, stores: StoreEndpoints, *, max_workers: int,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:config:AppConfig", name, None, opts)
-        config_yaml = pulumi.Output.all(stores.neo4j.url, stores.redis.address).apply(
-            lambda v: worker_config(neo4j_url=v[0], neo4j_db=stores.neo4j_database, redis_address=v[1],
-                                    max_workers=max_workers))
+        password = stores.redis_password
+        config_yaml = pulumi.Output.all(
+            stores.neo4j.url, stores.redis.address, password if password is not None else ""
+        ).apply(lambda v: worker_config(neo4j_url=v[0], neo4j_db=stores.neo4j_database, redis_address=v[1],
+                                        max_workers=max_workers, redis_password=v[2]))
+        # Only what some service reads: config.yaml (worker); NEO4J_*, KAFKA_*, QDRANT_URL (graph); REDIS_URL (search).
+        data: dict[str, pulumi.Input[str]] = {
+            "NEO4J_URI": stores.neo4j.url,
+            "NEO4J_USER": "neo4j",
+            "QDRANT_URL": stores.qdrant.url,
+            "KAFKA_BOOTSTRAP_SERVERS": stores.kafka.address,
+        }
+        secret_data: dict[str, pulumi.Input[str]] = {}
+        if password is None:
+            data[CONFIG_FILE] = config_yaml
+            data["REDIS_URL"] = stores.redis.url
+        else:
+            # Both carry the Redis password: a Secret, never the ConfigMap.
+            secret_data[CONFIG_FILE] = pulumi.Output.secret(config_yaml)
+            secret_data["REDIS_URL"] = pulumi.Output.secret(pulumi.Output.concat(
+                "redis://:", password, "@", stores.redis.host, ":", str(stores.redis.port)))
         cm = k8s.core.v1.ConfigMap(
             f"{name}-configmap",
             metadata={"name": "archivist-config", "namespace": ctx.namespace, "labels": ctx.labels("archivist", "config")},
-            # Only what some service reads: config.yaml (worker); NEO4J_*, KAFKA_*, QDRANT_URL (graph); REDIS_URL (search).
-            data={
-                CONFIG_FILE: config_yaml,
-                "NEO4J_URI": stores.neo4j.url,
-                "NEO4J_USER": "neo4j",
-                "QDRANT_URL": stores.qdrant.url,
-                "REDIS_URL": stores.redis.url,
-                "KAFKA_BOOTSTRAP_SERVERS": stores.kafka.address,
-            },
+            data=data,
             opts=ctx.opts(self),
         )
         self.name = cm.metadata.name
-        # Pods read this ConfigMap at start only: a checksum in their template rolls them when it changes.
-        self.checksum = cm.data.apply(
-            lambda d: hashlib.sha256(json.dumps(d, sort_keys=True).encode()).hexdigest()[:16]
-        )
+        self.secret_name: pulumi.Output[str] | None = None
+        digests = [cm.data.apply(lambda d: _digest(dict(d)))]
+        if secret_data:
+            secret = k8s.core.v1.Secret(
+                f"{name}-secret",
+                metadata={"name": "archivist-config-secret", "namespace": ctx.namespace,
+                          "labels": ctx.labels("archivist", "config")},
+                type="Opaque",
+                string_data=secret_data,
+                opts=ctx.opts(self),
+            )
+            self.secret_name = secret.metadata.name
+            # The digest of secret values in an annotation: a truncated sha256 reveals nothing usable.
+            digests.append(pulumi.Output.unsecret(pulumi.Output.all(*secret_data.values()).apply(
+                lambda values: _digest(dict(zip(secret_data, values, strict=True))))))
+        if stores.neo4j_password is not None:
+            digests.append(pulumi.Output.unsecret(stores.neo4j_password.apply(lambda p: _digest({"neo4j": p}))))
+        self._secret_keys = set(secret_data)
+        # Pods read this config at start only: a checksum in their template rolls them when it changes.
+        self.checksum = pulumi.Output.all(*digests).apply(lambda parts: _digest({"parts": parts}))
         self.register_outputs({"name": self.name})
 
+    def config_file_volume(self) -> dict[str, object]:
+        """The worker's `config` volume holding config.yaml (a Secret when it carries the Redis password)."""
+        items = [{"key": CONFIG_FILE, "path": CONFIG_FILE}]
+        if self.secret_name is not None:
+            return {"name": "config", "secret": {"secret_name": self.secret_name, "items": items}}
+        return {"name": "config", "config_map": {"name": self.name, "items": items}}
+
     def env(self, *keys: str) -> list[dict[str, object]]:
-        return [{"name": k, "value_from": {"config_map_key_ref": {"name": self.name, "key": k}}} for k in keys]
+        out: list[dict[str, object]] = []
+        for k in keys:
+            if k in self._secret_keys:
+                out.append({"name": k, "value_from": {"secret_key_ref": {"name": self.secret_name, "key": k}}})
+            else:
+                out.append({"name": k, "value_from": {"config_map_key_ref": {"name": self.name, "key": k}}})
+        return out
+
+
+def _digest(data: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]

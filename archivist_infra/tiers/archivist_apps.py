@@ -129,7 +129,7 @@ def deploy_apps(ctx: TierContext, settings: Settings, *, images: ImageRefs, conf
     worker = ArchivistWorker(
         "worker", ctx, app=settings.worker, run=settings.worker_run or WorkerRunSettings(),
         image=images.worker, env=ENV_BUILDERS["worker"](config, secrets, settings.worker.extra_env),
-        config_map=config.name, config_checksum=config.checksum, claim=shared_claim,
+        config_volume=config.config_file_volume(), config_checksum=config.checksum, claim=shared_claim,
     )
     index = settings.search_index or Volume(size="2Gi", storage_class=None)
     search = AppService("search", ctx, AppServiceArgs(

@@ -14,8 +14,9 @@ from .context import TierContext
 from .pods import Spec
 
 
-def behavior(scaling: Autoscaling) -> Spec:
-    return {
+def behavior(scaling: Autoscaling, *, scale_down: bool = True) -> Spec:
+    """`scale_down=False`: the autoscaler may only add pods (stores whose pods hold data, e.g. Qdrant peers)."""
+    spec: Spec = {
         "scale_up": {
             "stabilization_window_seconds": 0,
             "select_policy": "Max",
@@ -33,6 +34,9 @@ def behavior(scaling: Autoscaling) -> Spec:
             ],
         },
     }
+    if not scale_down:
+        spec["scale_down"] = {"select_policy": "Disabled"}
+    return spec
 
 
 def metrics(scaling: Autoscaling) -> list[Spec]:
@@ -43,7 +47,8 @@ def metrics(scaling: Autoscaling) -> list[Spec]:
 
 
 def autoscaler(parent: pulumi.Resource, ctx: TierContext, app: str, scaling: Autoscaling, *,
-               target: tuple[str, str, pulumi.Input[str]]) -> k8s.autoscaling.v2.HorizontalPodAutoscaler:
+               target: tuple[str, str, pulumi.Input[str]],
+               scale_down: bool = True) -> k8s.autoscaling.v2.HorizontalPodAutoscaler:
     api_version, kind, name = target
     return k8s.autoscaling.v2.HorizontalPodAutoscaler(
         f"{app}-hpa",
@@ -53,7 +58,7 @@ def autoscaler(parent: pulumi.Resource, ctx: TierContext, app: str, scaling: Aut
             "min_replicas": scaling.min_replicas,
             "max_replicas": scaling.max_replicas,
             "metrics": metrics(scaling),
-            "behavior": behavior(scaling),
+            "behavior": behavior(scaling, scale_down=scale_down),
         },
         opts=ctx.opts(parent),
     )

@@ -1,17 +1,49 @@
-"""Redis: the cache, persisted with an append-only file so a restart keeps it warm."""
+"""Redis: the cache, persisted with an append-only file so a restart keeps it warm.
+
+It requires a password: generated once (`random.RandomPassword`, kept encrypted in the stack
+state) and handed to Redis as a config file from a Secret (`requirepass`), so it never shows in
+the pod spec or in `ps`. Clients get it the way each really reads it (app_config.py): the search
+service parses `REDIS_URL` (`redis.asyncio.from_url`, services/search-engine/app/cache.py:28-38),
+the worker reads `cache.redis.password` from its config.yaml (internal/app/config.go:155-173 reads
+only the file; cmd/main/commands/index.go:54-56 passes it to go-redis).
+"""
 
 from __future__ import annotations
 
 import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
 
 from ..config.settings import HealthCheck, RedisSettings
 from ..endpoint import Endpoint, service_host
 from .context import TierContext
 from .pods import probes
+from .secrets import SecretRef
 from .statefulset import StoreSpec, StoreWorkload
 
 PORT = 6379
 UID = 999  # the redis user of the official image
+PASSWORD_KEY = "REDIS_PASSWORD"
+URL_KEY = "REDIS_URL"
+CONF_KEY = "redis.conf"
+CONF_DIR = "/etc/redis/auth"
+# redis-cli reads the password from REDISCLI_AUTH (no -a on the command line, no warning).
+CLI_AUTH_ENV = "REDISCLI_AUTH"
+# The probe must see PONG: without auth redis-cli prints "NOAUTH ..." and still exits 0 on some versions.
+PING = ("/bin/sh", "-c", "redis-cli ping | grep -qx PONG")
+
+
+def backup_hook_annotations() -> dict[str, str]:
+    """Velero runs this in the container before the volume is snapshotted: a synchronous SAVE writes a
+    complete dump.rdb next to the append-only file, so the snapshot holds a consistent point in time."""
+    return {
+        "pre.hook.backup.velero.io/container": "redis",
+        "pre.hook.backup.velero.io/command": '["/bin/sh", "-c", "redis-cli SAVE | grep -qx OK"]',
+        # A cache: if SAVE fails (e.g. a BGSAVE is running) the snapshot still holds the append-only
+        # file, which loses at most the last second (appendfsync everysec); the backup goes on.
+        "pre.hook.backup.velero.io/on-error": "Continue",
+        "pre.hook.backup.velero.io/timeout": "120s",
+    }
 
 
 class RedisCache(pulumi.ComponentResource):
@@ -20,8 +52,27 @@ class RedisCache(pulumi.ComponentResource):
     def __init__(self, name: str, ctx: TierContext, settings: RedisSettings, *, storage_class: str | None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:cache:RedisCache", name, None, opts)
-        check = HealthCheck(kind="exec", command=("redis-cli", "ping"), period_seconds=10, timeout_seconds=3,
-                            startup_seconds=60)
+        generated = random.RandomPassword(
+            f"{name}-password", length=32, special=False,  # letters and digits: safe in a URL and a config line
+            opts=pulumi.ResourceOptions(parent=self, protect=ctx.protect),
+        )
+        password: pulumi.Output[str] = pulumi.Output.secret(generated.result)
+        host = service_host("redis", ctx.namespace)  # StoreWorkload names the client Service after the app
+        secret = k8s.core.v1.Secret(
+            f"{name}-auth",
+            metadata={"name": "redis-auth", "namespace": ctx.namespace, "labels": ctx.labels("redis", "secrets")},
+            type="Opaque",
+            string_data={
+                PASSWORD_KEY: password,
+                CONF_KEY: pulumi.Output.concat("requirepass ", password, "\n"),
+                URL_KEY: pulumi.Output.concat("redis://:", password, "@", host, f":{PORT}"),
+            },
+            opts=ctx.opts(self),
+        )
+        self.password = password
+        self.password_ref = SecretRef(secret.metadata.name, PASSWORD_KEY)
+        self.url_ref = SecretRef(secret.metadata.name, URL_KEY)
+        check = HealthCheck(kind="exec", command=PING, period_seconds=10, timeout_seconds=3, startup_seconds=60)
         workload = StoreWorkload(self, ctx, StoreSpec(
             app="redis",
             image=settings.image,
@@ -32,10 +83,18 @@ class RedisCache(pulumi.ComponentResource):
             mount_path="/data",
             uid=UID,
             probes=probes(check),
+            env=[self.password_ref.env(CLI_AUTH_ENV)],
             command=["redis-server"],
-            args=["--appendonly", "yes", "--maxmemory", settings.max_memory,
+            # The config file first: redis-server reads it, then applies the options after it.
+            args=[f"{CONF_DIR}/{CONF_KEY}", "--appendonly", "yes", "--maxmemory", settings.max_memory,
                   "--maxmemory-policy", "allkeys-lru", "--dir", "/data"],
             grace_seconds=60,
+            extra_volumes=[{"name": "auth", "secret": {
+                "secret_name": secret.metadata.name, "items": [{"key": CONF_KEY, "path": CONF_KEY}],
+                "default_mode": 0o440,  # group-readable: the pod's fsGroup owns projected files
+            }}],
+            extra_mounts=[{"name": "auth", "mount_path": CONF_DIR, "read_only": True}],
+            pod_annotations=backup_hook_annotations(),
         ))
         self.workload = workload
         self.endpoint = Endpoint(service_host(workload.service.metadata.name, ctx.namespace), PORT, "redis")

@@ -61,4 +61,5 @@ class AppSecrets(pulumi.ComponentResource):
         self.neo4j_password = SecretRef(secret_name, NEO4J_PASSWORD_KEY)
         self.neo4j_auth = SecretRef(secret_name, NEO4J_AUTH_KEY)
         self.secret_name = secret_name
+        self.password = password  # secret Output; digested into the apps' checksum so a rotation rolls them
         self.register_outputs({"secret_name": secret_name})

@@ -3,13 +3,13 @@
 Each replica gets its own volume from a claim template, so a rolling update or a second
 replica never fights over one ReadWriteOnce volume (the original ran Qdrant and Redis as
 Deployments on a single claim). Claims are kept when the StatefulSet is deleted or
-scaled down, and the claim template is the one part Pulumi must never change in place.
+scaled down, and the claim template is the one part Pulumi must never change in place:
+volumes grow through claim patches instead (volume_growth.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -17,6 +17,7 @@ import pulumi_kubernetes as k8s
 from ..config.settings import Resources, Volume
 from .context import TierContext
 from .pods import Spec, container_security, pod_security, resources, spread
+from .volume_growth import TEMPLATE_SIZE_PATH, claim_patches
 
 _DATA_VOLUME = "data"
 
@@ -41,6 +42,14 @@ class StoreSpec:
     scratch: dict[str, str] = field(default_factory=dict)  # emptyDir name -> mount path
     grace_seconds: int = 60
     client_ports: tuple[str, ...] | None = None  # ports on the client Service (default: all)
+    min_replicas: int = 1  # with replicas=None: the ordinals that always exist (their claims are grown in place)
+    # Labels on the claim template. Any change to the template replaces the StatefulSet, which the
+    # data guard refuses: a store puts facts here whose change must not happen in place (Kafka's quorum).
+    claim_labels: dict[str, str] = field(default_factory=dict)
+    scratch_sizes: dict[str, str] = field(default_factory=dict)  # emptyDir name -> sizeLimit (default 1Gi)
+    extra_volumes: list[Spec] = field(default_factory=list)  # further pod volumes (e.g. a second claim)
+    extra_mounts: list[Spec] = field(default_factory=list)
+    pod_annotations: dict[str, str] = field(default_factory=dict)
 
 
 class StoreWorkload:
@@ -76,7 +85,9 @@ class StoreWorkload:
         volumes: list[Spec] = []
         for name, path in spec.scratch.items():
             volume_mounts.append({"name": name, "mount_path": path})
-            volumes.append({"name": name, "empty_dir": {"size_limit": "1Gi"}})
+            volumes.append({"name": name, "empty_dir": {"size_limit": spec.scratch_sizes.get(name, "1Gi")}})
+        volume_mounts += spec.extra_mounts
+        volumes += spec.extra_volumes
 
         container: Spec = {
             "name": spec.app,
@@ -95,7 +106,7 @@ class StoreWorkload:
             container["args"] = spec.args
 
         claim: Spec = {
-            "metadata": {"name": _DATA_VOLUME, "labels": labels},
+            "metadata": {"name": _DATA_VOLUME, "labels": {**labels, **spec.claim_labels}},
             "spec": {
                 "access_modes": ["ReadWriteOnce"],
                 "resources": {"requests": {"storage": spec.volume.size}},
@@ -112,7 +123,8 @@ class StoreWorkload:
             # Volumes outlive the StatefulSet and its scale-downs: data is deleted by people, not by rollouts.
             "persistent_volume_claim_retention_policy": {"when_deleted": "Retain", "when_scaled": "Retain"},
             "template": {
-                "metadata": {"labels": {**labels, **selector}},
+                "metadata": {"labels": {**labels, **selector},
+                             **({"annotations": spec.pod_annotations} if spec.pod_annotations else {})},
                 "spec": {
                     "service_account_name": spec.app,
                     "automount_service_account_token": False,
@@ -135,10 +147,12 @@ class StoreWorkload:
             automount_service_account_token=False,
             opts=ctx.opts(parent),
         )
-        extra: dict[str, Any] = {}
+        # The API server refuses to update a claim template; the size it was created with stays, and a
+        # bigger size reaches the claims through patches (volume_growth.py).
+        ignore = [TEMPLATE_SIZE_PATH]
         if spec.replicas is None:
             # The autoscaler owns the replica count; never let `pulumi up` reset it.
-            extra["ignore_changes"] = ["spec.replicas"]
+            ignore.append("spec.replicas")
         self.statefulset = k8s.apps.v1.StatefulSet(
             f"{spec.app}-statefulset",
             metadata={"name": spec.app, "namespace": ctx.namespace, "labels": labels},
@@ -150,6 +164,9 @@ class StoreWorkload:
                 # Claim templates are immutable: a change would replace the StatefulSet. Keep the old one
                 # until the new exists and never let Pulumi delete-before-create a store.
                 delete_before_replace=False,
-                **extra,
+                ignore_changes=ignore,
             ),
         )
+        ordinals = spec.replicas if spec.replicas is not None else spec.min_replicas
+        self.claim_patches = claim_patches(parent, ctx, app=spec.app, template=_DATA_VOLUME, size=spec.volume.size,
+                                           ordinals=ordinals, depends_on=[self.statefulset])

@@ -135,16 +135,17 @@ def data_dirs_container(image: pulumi.Input[str], app: AppSettings) -> Spec:
     }
 
 
-def worker_volumes(config_map: pulumi.Input[str], claim: pulumi.Input[str]) -> list[Spec]:
+def worker_volumes(config_volume: Spec, claim: pulumi.Input[str]) -> list[Spec]:
+    """config.yaml (`AppConfig.config_file_volume()`: a Secret when it carries the Redis password), the shared claim, /tmp."""
     return [
-        {"name": "config", "config_map": {"name": config_map, "items": [{"key": CONFIG_FILE, "path": CONFIG_FILE}]}},
+        config_volume,
         {"name": "shared-data", "persistent_volume_claim": {"claim_name": claim}},
         {"name": "tmp", "empty_dir": {"size_limit": "1Gi"}},
     ]
 
 
 def job_spec(*, image: pulumi.Input[str], env: list[Spec], app: AppSettings, run: WorkerRunSettings,
-             config_map: pulumi.Input[str], claim: pulumi.Input[str], config_checksum: pulumi.Input[str],
+             config_volume: Spec, claim: pulumi.Input[str], config_checksum: pulumi.Input[str],
              labels: dict[str, str], interruptible: dict[str, Any] | None = None) -> Spec:
     """The JobSpec (camelCase, as the API takes it) of one batch run over the inbox."""
     pod: Spec = {
@@ -156,7 +157,7 @@ def job_spec(*, image: pulumi.Input[str], env: list[Spec], app: AppSettings, run
         "termination_grace_period_seconds": 30,
         "init_containers": [data_dirs_container(image, app)],
         "containers": [worker_container(image=image, env=env, app=app, args=list(PROCESS_ARGS))],
-        "volumes": worker_volumes(config_map, claim),
+        "volumes": worker_volumes(config_volume, claim),
     }
     spec = camel({
         # One retry: a failed paper is not cached, so the retry processes only what failed.
@@ -182,7 +183,7 @@ class ArchivistWorker(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
 
     def __init__(self, name: str, ctx: TierContext, *, app: AppSettings, run: WorkerRunSettings,
-                 image: pulumi.Input[str], env: list[Spec], config_map: pulumi.Input[str],
+                 image: pulumi.Input[str], env: list[Spec], config_volume: Spec,
                  config_checksum: pulumi.Input[str], claim: pulumi.Input[str],
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:apps:ArchivistWorker", name, None, opts)
@@ -194,7 +195,7 @@ class ArchivistWorker(pulumi.ComponentResource):
                 image=image,
                 env=env,
                 config_checksum=config_checksum,
-                volumes=worker_volumes(config_map, claim)[:2],
+                volumes=worker_volumes(config_volume, claim)[:2],
                 volume_mounts=[
                     {"name": "config", "mount_path": "/app/config", "read_only": True},
                     {"name": "shared-data", "mount_path": "/data"},
@@ -216,7 +217,7 @@ class ArchivistWorker(pulumi.ComponentResource):
             automount_service_account_token=False,  # the worker never calls the Kubernetes API
             opts=ctx.opts(self),
         )
-        spec = job_spec(image=image, env=env, app=app, run=run, config_map=config_map, claim=claim,
+        spec = job_spec(image=image, env=env, app=app, run=run, config_volume=config_volume, claim=claim,
                         config_checksum=config_checksum, labels=labels, interruptible=ctx.target.interruptible)
         self.cron_job = k8s.batch.v1.CronJob(
             f"{APP}-cronjob",

@@ -1,0 +1,61 @@
+"""GKE: a GCS bucket and a Google service account Velero reaches through Workload Identity.
+
+velero-plugin-for-gcp README, "Option 3: Using GKE Workload Identity": the Kubernetes service account
+carries `iam.gke.io/gcp-service-account`, the GSA grants `roles/iam.workloadIdentityUser` to
+`<project>.svc.id.goog[velero/velero]`, the backup location names the GSA (`serviceAccount`), and
+Velero runs without a key file (`credentials.useSecret: false`). Volume data uses CSI snapshots, so
+the GSA needs only the bucket (roles/storage.objectAdmin on it), not the plugin's compute permissions.
+"""
+
+from __future__ import annotations
+
+import pulumi
+from pulumi_gcp import serviceaccount, storage
+
+from ..config.backup import BackupSettings
+from ..platforms.target import CloudContext
+from . import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStore
+
+
+def backup_store(name: str, parent: pulumi.Resource, cloud: CloudContext, settings: BackupSettings, *,
+                 protect: bool) -> BackupStore:
+    child = pulumi.ResourceOptions(parent=parent)
+    bucket = storage.Bucket(
+        f"{name}-bucket",
+        project=cloud.project,
+        location=cloud.region,
+        uniform_bucket_level_access=True,
+        public_access_prevention="enforced",
+        versioning=storage.BucketVersioningArgs(enabled=True),
+        lifecycle_rules=[
+            # Velero deletes a backup's objects at its ttl; versioning keeps them recoverable this much longer.
+            storage.BucketLifecycleRuleArgs(
+                action=storage.BucketLifecycleRuleActionArgs(type="Delete"),
+                condition=storage.BucketLifecycleRuleConditionArgs(
+                    days_since_noncurrent_time=settings.bucket_retention_days, with_state="ARCHIVED"),
+            ),
+        ],
+        force_destroy=False,
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+    )
+    account = serviceaccount.Account(
+        f"{name}-velero-sa", project=cloud.project, account_id="archivist-velero",
+        display_name="Velero backups of Archivist", opts=child,
+    )
+    storage.BucketIAMMember(
+        f"{name}-velero-bucket-access", bucket=bucket.name, role="roles/storage.objectAdmin",
+        member=pulumi.Output.concat("serviceAccount:", account.email), opts=child,
+    )
+    binding = serviceaccount.IAMMember(
+        f"{name}-velero-workload-identity", service_account_id=account.name, role="roles/iam.workloadIdentityUser",
+        member=f"serviceAccount:{cloud.workload_pool}[{VELERO_NAMESPACE}/{VELERO_SERVICE_ACCOUNT}]",
+        # The workload pool exists once the cluster does.
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(cloud.depends_on)),
+    )
+    return BackupStore(
+        provider="gcp",
+        bucket=bucket.name,
+        config={"serviceAccount": account.email},
+        sa_annotations={"iam.gke.io/gcp-service-account": account.email},
+        depends_on=[binding],
+    )
