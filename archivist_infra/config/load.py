@@ -7,15 +7,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, cast
 
 from .. import versions
 from ..images import parse_images
 from ..platforms import PLATFORMS, platform_module
+from .keda import parse_keda
 from .problems import Problems
 from .quantity import parse_quantity
 from .reader import ConfigReader
+from .secrets import parse_secrets
 from .security import parse_security
 from .settings import (
     AppSettings,
@@ -39,7 +42,7 @@ NAMESPACE = "archivist"
 TOP_LEVEL_KEYS = (
     "platform", "namespace", "protect", "allowDataLoss", "spreadAcrossNodes", "cluster", "images",
     "neo4j", "kafka", "qdrant", "redis", "worker", "search", "graph", "sharedData",
-    "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota",
+    "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota", "secrets", "keda",
 )
 SECRET_KEYS = ("geminiApiKey", "neo4jPassword")
 
@@ -109,6 +112,8 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
         ingress=_ingress(root.section("ingress")),
         security=parse_security(root),
     )
+    settings = replace(settings, secrets=parse_secrets(root, platform),
+                       keda=parse_keda(root, graph=settings.graph, kafka=settings.kafka))
 
     if "geminiApiKey" not in secrets_present:
         problems.add(

@@ -145,6 +145,8 @@ class Settings:
     shared_data: SharedDataSettings
     ingress: IngressSettings
     security: Any = None  # config.security.SecuritySettings; defaulted so older constructors keep working
+    secrets: Any = None  # config.secrets.SecretStoreSettings; None: Pulumi-managed Kubernetes Secret
+    keda: Any = None  # config.keda.KedaSettings; None: no lag scaling
 
     @property
     def apps(self) -> tuple[AppSettings, AppSettings, AppSettings]:

@@ -200,6 +200,26 @@ def _azure_client_config(args: Inputs) -> dict[str, Any]:
     return {"subscriptionId": MOCK_SUBSCRIPTION, "tenantId": MOCK_TENANT, "clientId": "mock-client", "objectId": "mock-object"}
 
 
+# -- secret managers (secrets_backend/) ----------------------------------------------------
+
+
+def _aws_secret(name: str, inputs: Inputs) -> dict[str, Any]:
+    # Secrets Manager appends six random characters to the name in the ARN.
+    return {"arn": _aws_arn("secretsmanager", f"secret:{inputs.get('name', name)}-{_fake_hex(name, 6)}")}
+
+
+def _key_vault(name: str, inputs: Inputs) -> dict[str, Any]:
+    vault = inputs.get("vaultName") or name
+    return {"name": vault, "properties": {**dict(inputs.get("properties") or {}),
+                                          "vaultUri": f"https://{vault}.vault.azure.net/"}}
+
+
+def _user_assigned_identity(name: str, inputs: Inputs) -> dict[str, Any]:
+    return {"name": inputs.get("resourceName") or f"{name}{_fake_hex(name, 7)}",
+            "clientId": f"00000000-0000-4000-8000-{_fake_hex(name + ':client', 12)}",
+            "principalId": f"00000000-0000-4000-8000-{_fake_hex(name + ':principal', 12)}"}
+
+
 # -- docker-build ---------------------------------------------------------------------------
 
 
@@ -234,6 +254,9 @@ COMPUTED: dict[str, Callable[[str, Inputs], dict[str, Any]]] = {
     "azure-native:containerservice:ManagedCluster": _aks_cluster,
     "azure-native:containerregistry:Registry": _acr,
     "docker-build:index:Image": _docker_image,
+    "aws:secretsmanager/secret:Secret": _aws_secret,
+    "azure-native:keyvault:Vault": _key_vault,
+    "azure-native:managedidentity:UserAssignedIdentity": _user_assigned_identity,
 }
 
 # invoke token -> function(arguments) -> result

@@ -30,6 +30,8 @@ class AppServiceArgs:
     volumes: list[Spec] = field(default_factory=list)
     volume_mounts: list[Spec] = field(default_factory=list)
     init_containers: list[Spec] = field(default_factory=list)
+    cpu_autoscaler: bool = True  # False: something else (KEDA's ScaledObject) owns the replica count
+    annotations: dict[str, str] = field(default_factory=dict)  # on the Deployment (e.g. Reloader's)
 
 
 class AppService(pulumi.ComponentResource):
@@ -68,7 +70,8 @@ class AppService(pulumi.ComponentResource):
 
         self.deployment = k8s.apps.v1.Deployment(
             f"{app}-deployment",
-            metadata={"name": app, "namespace": ctx.namespace, "labels": labels},
+            metadata={"name": app, "namespace": ctx.namespace, "labels": labels,
+                      **({"annotations": args.annotations} if args.annotations else {})},
             spec={
                 "selector": {"match_labels": selector},
                 "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
@@ -108,6 +111,7 @@ class AppService(pulumi.ComponentResource):
             self.endpoint = Endpoint(service_host(service.metadata.name, ctx.namespace), s.port, "http")
 
         self.hpa = autoscaler(self, ctx, app, s.autoscaling,
-                              target=("apps/v1", "Deployment", self.deployment.metadata.name))
+                              target=("apps/v1", "Deployment", self.deployment.metadata.name)
+                              ) if args.cpu_autoscaler else None
         self.pdb = disruption_budget(self, ctx, app, labels)
         self.register_outputs({"url": self.endpoint.url if self.endpoint else None})

@@ -66,6 +66,7 @@ def deploy_apps(ctx: TierContext, settings: Settings, *, images: ImageRefs, conf
         image=images.worker,
         env=worker_env(config, secrets, settings.worker.extra_env),
         config_checksum=config.checksum,
+        annotations=secrets.reload_annotations,
         volumes=[
             {"name": "config", "config_map": {"name": config.name, "items": [{"key": CONFIG_FILE, "path": CONFIG_FILE}]}},
             {"name": "shared-data", "persistent_volume_claim": {"claim_name": shared_claim}},
@@ -88,6 +89,7 @@ def deploy_apps(ctx: TierContext, settings: Settings, *, images: ImageRefs, conf
         image=images.search,
         env=search_env(config, secrets, settings.search.extra_env),
         config_checksum=config.checksum,
+        annotations=secrets.reload_annotations,
         # The service keeps an embedded vector index under ./data (WORKDIR /app).
         volumes=[{"name": "index", "empty_dir": {"size_limit": "2Gi"}}],
         volume_mounts=[{"name": "index", "mount_path": "/app/data"}],
@@ -97,5 +99,7 @@ def deploy_apps(ctx: TierContext, settings: Settings, *, images: ImageRefs, conf
         image=images.graph,
         env=graph_env(config, secrets, settings.graph.extra_env),
         config_checksum=config.checksum,
+        annotations=secrets.reload_annotations,
+        cpu_autoscaler=not (settings.keda is not None and settings.keda.enabled),  # KEDA scales it on lag
     ))
     return ArchivistApps(worker=worker, search=search, graph=graph)
