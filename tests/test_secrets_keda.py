@@ -335,6 +335,17 @@ def test_prod_lag_scaling_keeps_the_guides_bounds_and_behaviour_within_the_parti
     assert spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"] == worker
 
 
+def test_scaled_object_adopts_the_former_cpu_autoscaler_by_name(prod_objects: list[dict[str, Any]]) -> None:
+    """KEDA's webhook refuses a ScaledObject while another HPA targets the Deployment unless it takes that HPA
+    over by name (kedacore/keda v2.20.2 apis/keda/v1alpha1/scaledobject_webhook.go:297-312)."""
+    scaled = find(prod_objects, "ScaledObject", "archivist-graph")
+    assert scaled["metadata"]["annotations"] == {"scaledobject.keda.sh/transfer-hpa-ownership": "true"}
+    worker_hpa = find(prod_objects, "HorizontalPodAutoscaler", "archivist-worker")
+    # The CPU HPA's name follows the same rule as the worker's: the app's name.
+    assert worker_hpa["metadata"]["name"] == worker_hpa["spec"]["scaleTargetRef"]["name"]
+    assert scaled["spec"]["advanced"]["horizontalPodAutoscalerConfig"]["name"] == "archivist-graph"
+
+
 def test_threshold_and_bounds_follow_config() -> None:
     run = run_config({"images": VALID_IMAGES, "kafka": {"partitions": 12},
                       "graph": {"autoscaling": {"minReplicas": 3, "maxReplicas": 12}},

@@ -2,8 +2,8 @@
 
 The graph service consumes `paper.processed` as consumer group `graph-builder`
 (/work/app-src services/graph-service/app/main.py:150-151). A `ScaledObject` with KEDA's `kafka`
-trigger replaces the graph's CPU HorizontalPodAutoscaler: KEDA creates and owns an HPA
-(`keda-hpa-archivist-graph`) whose external metric is the group's lag divided by
+trigger replaces the graph's CPU HorizontalPodAutoscaler: KEDA creates (or adopts) and owns the HPA
+`archivist-graph`, whose external metric is the group's lag divided by
 `lagThreshold`, within `archivist:graph.autoscaling`'s bounds and behaviour. The upper bound never
 exceeds the partitions (config/keda.py), and KEDA itself will not report more than one consumer
 per partition while `allowIdleConsumers` is false (kedacore/keda v2.20.2
@@ -39,6 +39,10 @@ GRAPH_CONSUMER_GROUP = "graph-builder"  # services/graph-service/app/main.py:151
 # The consumer starts from the beginning when the group has no offset (kafka_consumer.py:45,
 # auto_offset_reset='earliest'), so lag is counted the same way (KEDA's default is `latest`).
 GRAPH_OFFSET_RESET = "earliest"
+# KEDA's HPA takes the name the CPU HPA had: on a stack that had the CPU HPA, the ScaledObject adopts it
+# (the admission webhook refuses a second HPA on one Deployment otherwise; kedacore/keda v2.20.2
+# apis/keda/v1alpha1/scaledobject_webhook.go:297-312), so switching is one `pulumi up`.
+TRANSFER_HPA_ANNOTATION = "scaledobject.keda.sh/transfer-hpa-ownership"
 
 
 def keda_values() -> dict[str, Any]:
@@ -73,13 +77,13 @@ def camel(value: Any) -> Any:
 
 
 def scaled_object_spec(keda: KedaSettings, scaling: Autoscaling, *, deployment: pulumi.Input[str],
-                       bootstrap: pulumi.Input[str]) -> Spec:
+                       bootstrap: pulumi.Input[str], hpa_name: str) -> Spec:
     return {
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment},
         "minReplicaCount": keda.min_replicas,
         "maxReplicaCount": keda.max_replicas,
         "pollingInterval": keda.polling_interval_seconds,
-        "advanced": {"horizontalPodAutoscalerConfig": {"behavior": camel(behavior(scaling))}},
+        "advanced": {"horizontalPodAutoscalerConfig": {"name": hpa_name, "behavior": camel(behavior(scaling))}},
         "triggers": [{
             "type": "kafka",
             "metadata": {
@@ -114,8 +118,9 @@ class LagScaling(pulumi.ComponentResource):
             f"{name}-graph",
             api_version="keda.sh/v1alpha1",
             kind="ScaledObject",
-            metadata={"name": app, "namespace": ctx.namespace, "labels": ctx.labels(app, "autoscaler")},
-            spec=scaled_object_spec(keda, scaling, deployment=deployment, bootstrap=bootstrap),
+            metadata={"name": app, "namespace": ctx.namespace, "labels": ctx.labels(app, "autoscaler"),
+                      "annotations": {TRANSFER_HPA_ANNOTATION: "true"}},
+            spec=scaled_object_spec(keda, scaling, deployment=deployment, bootstrap=bootstrap, hpa_name=app),
             opts=ctx.opts(self, depends_on=[self.release]),
         )
         self.register_outputs({"scaledObject": app})
