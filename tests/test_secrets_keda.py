@@ -9,6 +9,8 @@ guide's bounds and behaviour (kubernetes-deployment-guide.md:320-324) and queue-
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -382,10 +384,21 @@ def test_capacity_and_quota_count_the_graph_at_its_lag_scaling_maximum() -> None
     assert (graph.min_replicas, graph.max_replicas) == (2, 3)
 
 
-def test_no_cloud_sdk_is_needed_to_decide_the_backend() -> None:
-    """The publisher module itself imports no cloud SDK (the platform module is loaded on use)."""
-    source = (ROOT / "archivist_infra" / "secrets_backend" / "__init__.py").read_text()
-    source += (ROOT / "archivist_infra" / "secrets_backend" / "external.py").read_text()
-    assert not any(sdk in source for sdk in ("import pulumi_gcp", "import pulumi_aws", "pulumi_azure_native"))
+_SDK_PROBE = """
+import json, sys
+from pathlib import Path
+from archivist_infra.__main__ import run_stack
+run_stack({stack!r}, {path!r} and Path({path!r}))
+print(json.dumps(sorted({{m.split('.')[0] for m in sys.modules}} & {{'pulumi_gcp', 'pulumi_aws', 'pulumi_azure_native'}})))
+"""
 
 
+@pytest.mark.parametrize(("stack", "path", "loaded"), [
+    ("dev", None, []),
+    ("aks", str(ROOT / "examples" / "stacks" / "aks.yaml"), ["pulumi_azure_native"]),
+])
+def test_whole_program_loads_only_its_platforms_sdk(stack: str, path: str | None, loaded: list[str]) -> None:
+    """The secret backend and KEDA import a cloud SDK only for the stack's own platform (a fresh interpreter)."""
+    out = subprocess.run([sys.executable, "-c", _SDK_PROBE.format(stack=stack, path=path)], cwd=ROOT,
+                         capture_output=True, text=True, check=True, timeout=300)
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == loaded
