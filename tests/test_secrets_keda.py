@@ -240,6 +240,9 @@ def test_gke_entries_are_readable_only_by_the_reader_account(prod_run: engine.Ru
     assert reader["metadata"]["annotations"] == {"iam.gke.io/gcp-service-account": email}
     store = find(prod_objects, "SecretStore", "archivist-secret-manager")["spec"]["provider"]["gcpsm"]
     assert store["projectID"] == "my-gcp-project" and "secretRef" not in store["auth"]
+    identity = store["auth"]["workloadIdentity"]
+    assert (identity["clusterProjectID"], identity["clusterLocation"], identity["clusterName"]) == (
+        "my-gcp-project", "europe-west1", "archivist")  # Pulumi.prod.yaml: a regional cluster
 
 
 def test_eks_entries_are_readable_only_through_irsa_for_the_reader(eks_run: engine.Run) -> None:

@@ -61,7 +61,11 @@ def create_store(parent: pulumi.Resource, cloud: CloudContext, settings: Setting
         member=f"serviceAccount:{cloud.workload_pool}[{reader.namespace}/{reader.name}]",
         opts=pulumi.ResourceOptions(parent=parent, depends_on=list(cloud.depends_on)))
     resources.append(binding)
-    provider = {"gcpsm": {"projectID": project,
-                          "auth": {"workloadIdentity": {"serviceAccountRef": {"name": reader.name}}}}}
+    # Explicit cluster facts rather than ESO's metadata-server discovery (google-secrets-manager.md:18);
+    # the location is the cluster's (a zone for a zonal cluster), not necessarily the region.
+    location = getattr(settings.cluster, "location", None) or cloud.region
+    identity = {"clusterProjectID": project, "clusterLocation": location, "clusterName": cloud.cluster_name,
+                "serviceAccountRef": {"name": reader.name}}
+    provider = {"gcpsm": {"projectID": project, "auth": {"workloadIdentity": identity}}}
     return CloudStore(provider=provider, account_annotations={"iam.gke.io/gcp-service-account": gsa.email},
                       resources=resources)
