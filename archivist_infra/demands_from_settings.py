@@ -29,9 +29,11 @@ def workload_demands(settings: Settings) -> list[WorkloadDemand]:
     s = settings
     shared_access: AccessKind = "rwx" if s.shared_data.access_mode == "ReadWriteMany" else "rwo"
     shared = VolumeDemand("archivist-data", shared_access, _q(s.shared_data.size), per_replica=False)
+    lag_scaled = s.keda is not None and s.keda.enabled  # KEDA caps the graph at the partitions
     demands = [
-        _demand(f"archivist-{app.name}", *_replicas(s, app.name, app.autoscaling.min_replicas,
-                                                    app.autoscaling.max_replicas),
+        _demand(f"archivist-{app.name}", *_replicas(
+                    s, app.name, app.autoscaling.min_replicas,
+                    s.keda.max_replicas if lag_scaled and app.name == "graph" else app.autoscaling.max_replicas),
                 app.resources, _app_volumes(s, app.name, shared),
                 # A preempted batch run is redone by the next one; the app's hash cache skips what
                 # an earlier run finished. So the worker may run on spot capacity.

@@ -20,6 +20,7 @@ from .demands_from_settings import workload_demands
 from .entry.routes import Service
 from .images import deploy_images
 from .platforms import platform_module
+from .secrets_backend import publisher as secret_publisher
 from .sizing import stack_capacity
 from .tiers.app_config import AppConfig, StoreEndpoints
 from .tiers.archivist_apps import ArchivistApps, deploy_apps
@@ -27,6 +28,7 @@ from .tiers.context import TierContext
 from .tiers.data_guard import data_guard
 from .tiers.ingress import Backend, ExternalAccess
 from .tiers.kafka import KafkaBroker, cluster_id
+from .tiers.lag_scaling import LagScaling
 from .tiers.namespace import ArchivistNamespace
 from .tiers.neo4j import Neo4jStore
 from .tiers.network_policies import NetworkPolicies
@@ -114,7 +116,7 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
         return explicit or target.storage.read_write_once
 
     app_secrets = AppSecrets("app-secrets", ctx, gemini_api_key=secrets.gemini_api_key,
-                             neo4j_password=secrets.neo4j_password)
+                             neo4j_password=secrets.neo4j_password, publish=secret_publisher(settings))
     neo4j = Neo4jStore("neo4j", ctx, settings.neo4j, auth=app_secrets.neo4j_auth,
                        storage_class=rwo(settings.neo4j.storage.storage_class))
     kafka = KafkaBroker("kafka", ctx, settings.kafka, namespace_name=settings.namespace,
@@ -136,6 +138,9 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
     shared = SharedData("shared-data", ctx, settings.shared_data, storage_class=shared_class)
     apps = deploy_apps(ctx, settings, images=images, config=config, secrets=app_secrets,
                        shared_claim=shared.claim_name)
+    if settings.keda is not None and settings.keda.enabled:
+        LagScaling("lag-scaling", ctx, settings.keda, settings.graph.autoscaling,
+                   deployment=apps.graph.deployment.metadata.name, bootstrap=kafka.bootstrap.address)
 
     external = None
     if settings.ingress.mode != "none":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -15,10 +16,12 @@ from ..images import parse_images
 from ..platforms import PLATFORMS, platform_module
 from .backup import parse_backup
 from .ingress import parse_ingress
+from .keda import parse_keda
 from .kube_rules import check_app_env, dns_subdomain, store_image
 from .problems import Problems
 from .quantity import parse_quantity
 from .reader import ConfigReader
+from .secrets import parse_secrets
 from .security import parse_security
 from .settings import (
     AppSettings,
@@ -42,7 +45,7 @@ NAMESPACE = "archivist"
 TOP_LEVEL_KEYS = (
     "platform", "namespace", "protect", "allowDataLoss", "spreadAcrossNodes", "cluster", "images",
     "neo4j", "kafka", "qdrant", "redis", "worker", "search", "graph", "sharedData",
-    "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota", "source", "backup",
+    "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota", "source", "backup", "secrets", "keda",
 )
 SECRET_KEYS = ("geminiApiKey", "neo4jPassword")
 
@@ -124,6 +127,8 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
         search_index=search_index,
         backup=parse_backup(root, platform=platform, protect=protect),
     )
+    settings = replace(settings, secrets=parse_secrets(root, platform),
+                       keda=parse_keda(root, graph=settings.graph, kafka=settings.kafka))
 
     if "geminiApiKey" not in secrets_present:
         problems.add(

@@ -152,6 +152,8 @@ class Settings:
     worker_run: Any = None  # config.worker.WorkerRunSettings: batch (default) or service (None: batch defaults)
     search_index: Volume | None = None  # archivist:search.storage: each search replica's index volume
     backup: Any = None  # config.backup.BackupSettings (None: no backups)
+    secrets: Any = None  # config.secrets.SecretStoreSettings; None: Pulumi-managed Kubernetes Secret
+    keda: Any = None  # config.keda.KedaSettings; None: no lag scaling
 
     @property
     def apps(self) -> tuple[AppSettings, AppSettings, AppSettings]:

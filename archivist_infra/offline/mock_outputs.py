@@ -278,6 +278,26 @@ def _azure_client_token(args: Inputs) -> dict[str, Any]:
     return {"token": "[mock-entra-access-token]"}
 
 
+# -- secret managers (secrets_backend/) ----------------------------------------------------
+
+
+def _aws_secret(name: str, inputs: Inputs) -> dict[str, Any]:
+    # Secrets Manager appends six random characters to the name in the ARN.
+    return {"arn": _aws_arn("secretsmanager", f"secret:{inputs.get('name', name)}-{_fake_hex(name, 6)}")}
+
+
+def _key_vault(name: str, inputs: Inputs) -> dict[str, Any]:
+    vault = inputs.get("vaultName") or name
+    return {"name": vault, "properties": {**dict(inputs.get("properties") or {}),
+                                          "vaultUri": f"https://{vault}.vault.azure.net/"}}
+
+
+def _user_assigned_identity(name: str, inputs: Inputs) -> dict[str, Any]:
+    return {"name": inputs.get("resourceName") or f"{name}{_fake_hex(name, 7)}",
+            "clientId": f"00000000-0000-4000-8000-{_fake_hex(name + ':client', 12)}",
+            "principalId": f"00000000-0000-4000-8000-{_fake_hex(name + ':principal', 12)}"}
+
+
 # -- docker-build ---------------------------------------------------------------------------
 
 
@@ -298,11 +318,6 @@ def _s3_bucket(name: str, inputs: Inputs) -> dict[str, Any]:
 
 def _gcs_bucket(name: str, inputs: Inputs) -> dict[str, Any]:
     return {"name": inputs.get("name") or f"{name}-{_fake_hex(name, 7)}"}
-
-
-def _user_assigned_identity(name: str, inputs: Inputs) -> dict[str, Any]:
-    return {"name": name, "clientId": f"00000000-0000-4000-8000-{_fake_hex(name, 12)}",
-            "principalId": f"00000000-0000-4000-8001-{_fake_hex(name, 12)}"}
 
 
 def _azure_named(key: str) -> Callable[[str, Inputs], dict[str, Any]]:
@@ -346,6 +361,8 @@ COMPUTED: dict[str, Callable[[str, Inputs], dict[str, Any]]] = {
     "azure-native:managedidentity:UserAssignedIdentity": _user_assigned_identity,
     "azure-native:storage:StorageAccount": _azure_named("accountName"),
     "azure-native:storage:BlobContainer": _azure_named("containerName"),
+    "aws:secretsmanager/secret:Secret": _aws_secret,
+    "azure-native:keyvault:Vault": _key_vault,
 }
 
 # invoke token -> function(arguments) -> result

@@ -33,6 +33,8 @@ class AppServiceArgs:
     args: list[str] | None = None  # arguments to the image's entrypoint (None: the image's CMD)
     # Per-replica persistent volumes (name -> (size, class)): the service runs as a StatefulSet then.
     claim_templates: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    cpu_autoscaler: bool = True  # False: something else (KEDA's ScaledObject) owns the replica count
+    annotations: dict[str, str] = field(default_factory=dict)  # on the workload object (e.g. Reloader's)
 
 
 class AppService(pulumi.ComponentResource):
@@ -98,7 +100,8 @@ class AppService(pulumi.ComponentResource):
                 claims.append({"metadata": {"name": claim, "labels": labels}, "spec": claim_spec})
             self.workload: k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet = k8s.apps.v1.StatefulSet(
                 f"{app}-statefulset",
-                metadata={"name": app, "namespace": ctx.namespace, "labels": labels},
+                metadata={"name": app, "namespace": ctx.namespace, "labels": labels,
+                          **({"annotations": args.annotations} if args.annotations else {})},
                 spec={
                     "selector": {"match_labels": selector},
                     "service_name": app,
@@ -116,7 +119,8 @@ class AppService(pulumi.ComponentResource):
         else:
             self.workload = k8s.apps.v1.Deployment(
                 f"{app}-deployment",
-                metadata={"name": app, "namespace": ctx.namespace, "labels": labels},
+                metadata={"name": app, "namespace": ctx.namespace, "labels": labels,
+                          **({"annotations": args.annotations} if args.annotations else {})},
                 spec={
                     "selector": {"match_labels": selector},
                     "strategy": {"type": "RollingUpdate", "rolling_update": {"max_unavailable": 0, "max_surge": 1}},
@@ -141,6 +145,7 @@ class AppService(pulumi.ComponentResource):
             self.endpoint = Endpoint(service_host(service.metadata.name, ctx.namespace), s.port, "http")
 
         self.hpa = autoscaler(self, ctx, app, s.autoscaling,
-                              target=("apps/v1", self.kind, self.workload.metadata.name))
+                              target=("apps/v1", self.kind, self.workload.metadata.name)
+                              ) if args.cpu_autoscaler else None
         self.pdb = disruption_budget(self, ctx, app, labels)
         self.register_outputs({"url": self.endpoint.url if self.endpoint else None})

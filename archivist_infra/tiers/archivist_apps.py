@@ -137,6 +137,7 @@ def deploy_apps(ctx: TierContext, settings: Settings, *, images: ImageRefs, conf
         image=images.search,
         env=ENV_BUILDERS["search"](config, secrets, settings.search.extra_env),
         config_checksum=config.checksum,
+        annotations=secrets.reload_annotations,
         # The service keeps an embedded Qdrant under ./data/qdrant (app/vector_store.py:27-31, WORKDIR /app):
         # a volume per replica that survives restarts, reschedules and scale-downs. Replicas do not share
         # it (an embedded Qdrant locks its directory), so each replica has its own index (README).
@@ -149,5 +150,7 @@ def deploy_apps(ctx: TierContext, settings: Settings, *, images: ImageRefs, conf
         env=ENV_BUILDERS["graph"](config, secrets, settings.graph.extra_env),
         config_checksum=config.checksum,
         init_containers=[kafka_wait_container(images.graph, config)],
+        annotations=secrets.reload_annotations,
+        cpu_autoscaler=not (settings.keda is not None and settings.keda.enabled),  # KEDA scales it on lag
     ))
     return ArchivistApps(worker=worker, search=search, graph=graph)

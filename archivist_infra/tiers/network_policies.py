@@ -23,6 +23,7 @@ from ..entry.sources import entry_peers
 from .context import TierContext
 from .kafka import CLIENT_PORT as KAFKA_PORT
 from .kafka import CONTROLLER_PORT as KAFKA_CONTROLLER_PORT
+from .lag_scaling import KEDA_NAMESPACE, KEDA_OPERATOR_LABELS
 from .neo4j import BOLT_PORT
 from .pods import Spec
 from .qdrant import HTTP_PORT as QDRANT_HTTP_PORT
@@ -33,6 +34,7 @@ from .redis import PORT as REDIS_PORT
 DNS = "@kube-dns"
 INTERNET = "@internet"
 INGRESS_CONTROLLER = "@ingress-controller"
+KEDA_OPERATOR = "@keda-operator"  # reads the graph-builder group's lag from the brokers
 
 WORKER, SEARCH, GRAPH = "archivist-worker", "archivist-search", "archivist-graph"
 NEO4J, KAFKA, QDRANT, REDIS = "neo4j", "kafka", "qdrant", "redis"
@@ -101,6 +103,8 @@ def flow_table(settings: Settings) -> tuple[Flow, ...]:
     if settings.qdrant.distributed:
         # Raft consensus on p2p; shard transfers and cluster status through the REST API.
         allow(QDRANT, QDRANT, QDRANT_P2P_PORT, QDRANT_HTTP_PORT)
+    if getattr(settings, "keda", None) is not None and settings.keda.enabled:
+        allow(KEDA_OPERATOR, KAFKA, KAFKA_PORT)
     # Only the services that get routes are reachable from the controllers, and only when exposed.
     if settings.ingress.mode != "none" and (settings.ingress.entry is not None or ingress_namespaces(settings)):
         for exposed in settings.apps:
@@ -127,6 +131,9 @@ def _peers(endpoint: str, settings: Settings) -> list[Spec]:
         return [{"namespaceSelector": {"matchExpressions": [
             {"key": "kubernetes.io/metadata.name", "operator": "In", "values": list(ingress_namespaces(settings))},
         ]}}]
+    if endpoint == KEDA_OPERATOR:
+        return [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": KEDA_NAMESPACE}},
+                 "podSelector": {"matchLabels": dict(KEDA_OPERATOR_LABELS)}}]
     return [_pods(endpoint)]
 
 

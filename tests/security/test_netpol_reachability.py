@@ -30,6 +30,8 @@ COMMON = {
     (G, "neo4j", 7687), (G, "kafka", 9092), (G, "qdrant", 6333),
     (W, "@internet", 443), (S, "@internet", 443), (G, "@internet", 443), (S, "@internet", 80),
     ("kafka", "kafka", 9092), ("kafka", "kafka", 9093),
+    # Both stacks run Kafka with 3 partitions, so KEDA reads the graph-builder lag from the brokers.
+    ("@keda-operator", "kafka", 9092),
 }
 # The hand-written tables the generator must reproduce: dev has no plugins, one Qdrant
 # node and no ingress; prod downloads apoc, runs Qdrant distributed and has a Gateway.
@@ -59,6 +61,7 @@ def _endpoints(objects: list[dict[str, Any]]) -> dict[str, Endpoint]:
     pods: dict[str, Endpoint] = dict(workload_pods(objects))
     pods["@internet"] = INTERNET
     pods["@ingress-controller"] = GOOGLE_FRONT_END
+    pods["@keda-operator"] = pod_in("keda", "keda-operator", {"app.kubernetes.io/name": "keda-operator"})
     return pods
 
 

@@ -21,6 +21,10 @@ def _max_replicas(objects: list[dict[str, Any]], workload: dict[str, Any]) -> in
         ref = hpa["spec"]["scaleTargetRef"]
         if ref["kind"] == workload["kind"] and ref["name"] == workload["metadata"]["name"]:
             return int(hpa["spec"]["maxReplicas"])
+    for scaled in (o for o in objects if o["kind"] == "ScaledObject"):
+        ref = scaled["spec"]["scaleTargetRef"]
+        if ref["kind"] == workload["kind"] and ref["name"] == workload["metadata"]["name"]:
+            return int(scaled["spec"]["maxReplicaCount"])
     return int(workload["spec"].get("replicas", 1))
 
 
