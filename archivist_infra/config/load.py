@@ -13,6 +13,7 @@ from typing import Any, cast
 from .. import versions
 from ..images import parse_images
 from ..platforms import PLATFORMS, platform_module
+from .monitoring import parse_monitoring
 from .problems import Problems
 from .quantity import parse_quantity
 from .reader import ConfigReader
@@ -39,7 +40,7 @@ NAMESPACE = "archivist"
 TOP_LEVEL_KEYS = (
     "platform", "namespace", "protect", "allowDataLoss", "spreadAcrossNodes", "cluster", "images",
     "neo4j", "kafka", "qdrant", "redis", "worker", "search", "graph", "sharedData",
-    "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota",
+    "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota", "monitoring",
 )
 SECRET_KEYS = ("geminiApiKey", "neo4jPassword")
 
@@ -108,6 +109,7 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
         shared_data=_shared_data(root.section("sharedData")),
         ingress=_ingress(root.section("ingress")),
         security=parse_security(root),
+        monitoring=parse_monitoring(root, platform=platform),
     )
 
     if "geminiApiKey" not in secrets_present:

@@ -145,6 +145,7 @@ class Settings:
     shared_data: SharedDataSettings
     ingress: IngressSettings
     security: Any = None  # config.security.SecuritySettings; defaulted so older constructors keep working
+    monitoring: Any = None  # config.monitoring.MonitoringSettings; None: the defaults
 
     @property
     def apps(self) -> tuple[AppSettings, AppSettings, AppSettings]:
