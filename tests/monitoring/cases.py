@@ -84,7 +84,7 @@ CASES: list[Case] = [
     Case("ArchivistApiDown", {f'probe_success{{{NS}, probe_target="neo4j"}}': "0x15"}, "10m",
          [fire("neo4j does not answer its health check", probe_target="neo4j")], note="Neo4j's bolt port"),
     Case("ArchivistApiDown", {f'probe_success{{{NS}, probe_target="search"}}': "1x15",
-                              f'probe_success{{namespace="other", probe_target="search"}}': "0x15"}, "10m",
+                              'probe_success{namespace="other", probe_target="search"}': "0x15"}, "10m",
          note="another namespace's outage is not ours"),
     Case("ArchivistApiSlow", {f'probe_duration_seconds{{{NS}, probe_target="graph"}}': "1.5x30"}, "20m",
          [fire("graph answers /health in 1.5s on average", probe_target="graph")]),
