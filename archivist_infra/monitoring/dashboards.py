@@ -81,14 +81,19 @@ def dashboards(namespace: str, thresholds: Thresholds, *, public_entry: bool) ->
                  threshold=t.pvc_used_percent / 100)
     lag = _panel(8, f"Graph consumer lag ({m.GRAPH_TOPIC})", [(x.graph_lag(), "{{consumergroup}}")],
                  threshold=t.kafka_lag_messages)
-    worker_age = _panel(9, "Hours since the worker's last successful run",
-                        [(f"(time() - {x.worker_last_success()}) / 3600", "last success")], unit="h",
-                        threshold=t.worker_max_age_hours)
+    worker_age = _panel(9, "Hours since the worker's last successful run (or its creation)",
+                        [(f"(time() - ({x.worker_last_success()} or {x.worker_created()})) / 3600", "hours")],
+                        unit="h", threshold=t.worker_max_age_hours)
     worker_failed = _panel(10, "Newest failed worker run (start)",
                            [(f"{x.worker_last_failed_start()} * 1000", "failed run")], kind="stat", unit="dateTimeAsIso")
     backup_age = _panel(11, "Hours since the last successful backup",
                         [(f"({m.backup_age_seconds(namespace)}) / 3600", "{{schedule}}")], unit="h",
                         threshold=t.backup_max_age_hours)
+    backup_failures = _panel(21, "Failed backups", [(m.backup_failures(namespace, f"{t.backup_max_age_hours}h"),
+                                                     "{{schedule}}")], kind="stat", threshold=1)
+    crash = _panel(22, "Containers in CrashLoopBackOff", [(f"{x.crash_looping()} == 1", pod)], kind="stat")
+    pvc_forecast = _panel(23, f"Free space predicted in {t.pvc_full_hours}h",
+                          [(x.pvc_predicted_available(t.pvc_full_hours), "{{persistentvolumeclaim}}")], unit="bytes")
     brokers = _panel(12, "Kafka brokers", [(x.kafka_brokers(), "brokers")], kind="stat")
     qdrant_peers = _panel(13, "Qdrant peers answering vs replicas",
                           [(x.qdrant_peers_up(), "answering"), (x.qdrant_replicas(), "replicas"),
@@ -115,13 +120,15 @@ def dashboards(namespace: str, thresholds: Thresholds, *, public_entry: bool) ->
                      "{{persistentvolumeclaim}}")], unit="percentunit", threshold=t.pvc_used_percent / 100),
         ]
 
-    overview = [api_up, latency, cpu, memory, restarts, hpa, pvc, lag, worker_age, backup_age, brokers, qdrant_peers]
+    overview = [api_up, latency, cpu, memory, crash, restarts, hpa, pvc, pvc_forecast, lag, worker_age, backup_age,
+                backup_failures, brokers, qdrant_peers]
     if public_entry:
         overview.append(_panel(20, "Days until the public certificate expires", [(x.cert_days_left(), "days")],
                                kind="stat", threshold=t.cert_expiry_days))
     boards = {
         "overview": _dashboard("archivist-overview", "Archivist / Overview", overview),
-        "apps": _dashboard("archivist-apps", "Archivist / Apps", [api_up, latency, hpa, cpu, memory, restarts]),
+        "apps": _dashboard("archivist-apps", "Archivist / Apps",
+                               [api_up, latency, hpa, cpu, memory, crash, restarts]),
         "worker-jobs": _dashboard("archivist-worker-jobs", "Archivist / Worker jobs",
                                   [worker_age, worker_failed, lag]),
         "qdrant": _dashboard("archivist-qdrant", "Archivist / Qdrant",
