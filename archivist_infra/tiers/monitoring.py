@@ -276,7 +276,7 @@ class Monitoring(pulumi.ComponentResource):
                 "retention": "15d",
             }},
             "grafana": {
-                "adminPassword": password.result,
+                "adminPassword": pulumi.Output.secret(password.result),
                 "sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1",
                                            "searchNamespace": "ALL"}},
             },
