@@ -5,11 +5,12 @@ Each name is checked against the source of the exporter that emits it (the pinne
   kube-prometheus-stack chart (88.3.0, templates/prometheus/rules-1.14/
   k8s.rules.container_cpu_usage_seconds_total.yaml:26, k8s.rules.container_memory_working_set_bytes.yaml:26,
   kubernetes-storage.yaml:51-56).
-- kube-state-metrics v2.17.0 internal/store/: pod.go:170,432,557 (kube_pod_info: pod.go:633); horizontalpodautoscaler.go:149,305
-  (label `horizontalpodautoscaler`, :51); cronjob.go:115,176 (label `cronjob`, :43); job.go:189,205,319
-  (label `job_name`, :42); statefulset.go:114,162.
+- kube-state-metrics v2.19.1 (chart 8.2.0, bundled by kube-prometheus-stack 88.3.0) internal/store/:
+  pod.go:170,432,557,633; horizontalpodautoscaler.go:149,309 (label `horizontalpodautoscaler`);
+  cronjob.go:115,176 (label `cronjob`); job.go:189,205,339 (label `job_name`); statefulset.go:162.
 - blackbox_exporter v0.28.0: prober/handler.go:79,83 (probe_success, probe_duration_seconds),
-  prober/prober.go:36 (probe_ssl_earliest_cert_expiry), prober/http.go:323 (probe_http_status_code).
+  prober/prober.go:36 (probe_ssl_earliest_cert_expiry; set for a `tcp` module with `tls: true` at
+  prober/query_response.go:98), prober/http.go:323 (probe_http_status_code).
 - kafka_exporter v1.9.0 kafka_exporter.go:35 (namespace "kafka"), :854 (kafka_brokers),
   :922/:934 (kafka_consumergroup_lag / lag_sum; labels consumergroup, topic[, partition]).
 - redis_exporter v1.88.0 exporter/exporter.go:634,711 (redis_up), :200 (memory_used_bytes),
