@@ -7,6 +7,7 @@ from decimal import Decimal
 from .config.quantity import parse_quantity
 from .config.settings import Resources, Settings
 from .demand import AccessKind, VolumeDemand, WorkloadDemand
+from .monitoring.exporters import EXPORTER_RESOURCES
 
 
 def _q(text: str) -> Decimal:
@@ -49,6 +50,10 @@ def workload_demands(settings: Settings) -> list[WorkloadDemand]:
     )
     for name, lo, hi, res, size in stores:
         demands.append(_demand(name, lo, hi, res, (VolumeDemand(f"data-{name}", "rwo", _q(size), per_replica=True),)))
+    monitoring = getattr(s, "monitoring", None)
+    if monitoring is None or monitoring.enabled:
+        # The monitoring tier's exporters run in the namespace too (one replica each).
+        demands += [_demand(name, 1, 1, res) for name, res in EXPORTER_RESOURCES.items()]
     return demands
 
 

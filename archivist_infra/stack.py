@@ -29,6 +29,7 @@ from .tiers.data_guard import data_guard
 from .tiers.ingress import Backend, ExternalAccess
 from .tiers.kafka import KafkaBroker, cluster_id
 from .tiers.lag_scaling import LagScaling
+from .tiers.monitoring import Monitoring, monitoring_settings
 from .tiers.namespace import ArchivistNamespace
 from .tiers.neo4j import Neo4jStore
 from .tiers.network_policies import NetworkPolicies
@@ -111,6 +112,8 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
         NetworkPolicies("network-policies", ctx, settings)
     if security.quota.enabled:
         NamespaceQuotas("quotas", ctx, workload_demands(settings))
+    if monitoring_settings(settings).enabled:
+        Monitoring("monitoring", ctx, settings, monitoring_settings(settings))
 
     def rwo(explicit: str | None) -> str | None:
         return explicit or target.storage.read_write_once

@@ -14,14 +14,9 @@ import pytest
 
 from archivist_infra.config.quantity import parse_quantity
 from archivist_infra.offline.graph import graph, mermaid
-from tests.conftest import ROOT, VALID_IMAGES, find, pod_spec, run_config
+from tests.conftest import CRD_KINDS, ROOT, VALID_IMAGES, find, pod_spec, run_config
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
-# kubernetes-validate ships only built-in schemas; these are checked against their vendored CRDs
-# (tests/test_secrets_keda.py offline, tests/apiserver for the real server).
-CRD_KINDS = {"HTTPRoute", "Gateway", "GatewayClass", "HealthCheckPolicy", "EnvoyProxy", "BackendTrafficPolicy",
-             "ClusterIssuer", "Certificate", "Schedule", "VolumeSnapshotClass", "ExternalSecret", "SecretStore",
-             "ScaledObject"}
 
 
 @pytest.mark.parametrize("version", ["1.29", "1.33", "1.37"])

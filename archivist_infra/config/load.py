@@ -18,6 +18,7 @@ from .backup import parse_backup
 from .ingress import parse_ingress
 from .keda import parse_keda
 from .kube_rules import check_app_env, dns_subdomain, store_image
+from .monitoring import parse_monitoring
 from .problems import Problems
 from .quantity import parse_quantity
 from .reader import ConfigReader
@@ -46,6 +47,7 @@ TOP_LEVEL_KEYS = (
     "platform", "namespace", "protect", "allowDataLoss", "spreadAcrossNodes", "cluster", "images",
     "neo4j", "kafka", "qdrant", "redis", "worker", "search", "graph", "sharedData",
     "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota", "source", "backup", "secrets", "keda",
+    "monitoring",
 )
 SECRET_KEYS = ("geminiApiKey", "neo4jPassword")
 
@@ -126,6 +128,7 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
         worker_run=worker_run,
         search_index=search_index,
         backup=parse_backup(root, platform=platform, protect=protect),
+        monitoring=parse_monitoring(root, platform=platform),
     )
     settings = replace(settings, secrets=parse_secrets(root, platform),
                        keda=parse_keda(root, graph=settings.graph, kafka=settings.kafka))

@@ -154,6 +154,7 @@ class Settings:
     backup: Any = None  # config.backup.BackupSettings (None: no backups)
     secrets: Any = None  # config.secrets.SecretStoreSettings; None: Pulumi-managed Kubernetes Secret
     keda: Any = None  # config.keda.KedaSettings; None: no lag scaling
+    monitoring: Any = None  # config.monitoring.MonitoringSettings; None: the defaults
 
     @property
     def apps(self) -> tuple[AppSettings, AppSettings, AppSettings]:

@@ -12,6 +12,7 @@ CNIs (Calico, Cilium, GKE Dataplane V2), so no rule is needed for health checks.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pulumi
@@ -20,6 +21,15 @@ import pulumi_kubernetes as k8s
 from ..config.security import DEFAULT_INGRESS_NAMESPACES, NetworkPolicySettings
 from ..config.settings import Settings
 from ..entry.sources import entry_peers
+from ..monitoring.exporters import (
+    BLACKBOX,
+    BLACKBOX_PORT,
+    KAFKA_EXPORTER,
+    KAFKA_EXPORTER_PORT,
+    REDIS_EXPORTER,
+    REDIS_EXPORTER_PORT,
+    probes_public_entry,
+)
 from .context import TierContext
 from .kafka import CLIENT_PORT as KAFKA_PORT
 from .kafka import CONTROLLER_PORT as KAFKA_CONTROLLER_PORT
@@ -35,10 +45,11 @@ DNS = "@kube-dns"
 INTERNET = "@internet"
 INGRESS_CONTROLLER = "@ingress-controller"
 KEDA_OPERATOR = "@keda-operator"  # reads the graph-builder group's lag from the brokers
+MONITORING = "@monitoring"  # the Prometheus (or GMP collectors) in archivist:monitoring.namespace
 
 WORKER, SEARCH, GRAPH = "archivist-worker", "archivist-search", "archivist-graph"
 NEO4J, KAFKA, QDRANT, REDIS = "neo4j", "kafka", "qdrant", "redis"
-WORKLOADS = (NEO4J, KAFKA, QDRANT, REDIS, WORKER, SEARCH, GRAPH)
+WORKLOADS = (NEO4J, KAFKA, QDRANT, REDIS, WORKER, SEARCH, GRAPH, REDIS_EXPORTER, KAFKA_EXPORTER, BLACKBOX)
 
 # Public internet only: private ranges would reach other tenants' services, and the cloud
 # metadata endpoint hands out the node's credentials.
@@ -105,12 +116,39 @@ def flow_table(settings: Settings) -> tuple[Flow, ...]:
         allow(QDRANT, QDRANT, QDRANT_P2P_PORT, QDRANT_HTTP_PORT)
     if getattr(settings, "keda", None) is not None and settings.keda.enabled:
         allow(KEDA_OPERATOR, KAFKA, KAFKA_PORT)
+    _monitoring_flows(settings, allow)
     # Only the services that get routes are reachable from the controllers, and only when exposed.
     if settings.ingress.mode != "none" and (settings.ingress.entry is not None or ingress_namespaces(settings)):
         for exposed in settings.apps:
             if exposed.port is not None:
                 allow(INGRESS_CONTROLLER, f"archivist-{exposed.name}", exposed.port)
     return tuple(sorted(flows))
+
+
+def _monitoring_flows(settings: Settings, allow: Callable[..., None]) -> None:
+    """Prometheus scrapes Qdrant and the exporters; each exporter reaches only what it watches."""
+    monitoring = getattr(settings, "monitoring", None)
+    if monitoring is not None and not monitoring.enabled:
+        return
+    allow(MONITORING, QDRANT, QDRANT_HTTP_PORT)
+    allow(MONITORING, REDIS_EXPORTER, REDIS_EXPORTER_PORT)
+    allow(MONITORING, KAFKA_EXPORTER, KAFKA_EXPORTER_PORT)
+    allow(MONITORING, BLACKBOX, BLACKBOX_PORT)
+    allow(REDIS_EXPORTER, REDIS, REDIS_PORT)
+    # The exporter bootstraps through the Service, then talks to every broker on the same port.
+    allow(KAFKA_EXPORTER, KAFKA, KAFKA_PORT)
+    # Blackbox probes: the APIs' health checks and Neo4j's bolt port (Community has no metrics endpoint).
+    for app in (settings.search, settings.graph):
+        if app.port is not None:
+            allow(BLACKBOX, f"archivist-{app.name}", app.port)
+    allow(BLACKBOX, NEO4J, BOLT_PORT)
+    if probes_public_entry(settings):
+        allow(BLACKBOX, INTERNET, HTTPS)  # the public entry's certificate
+
+
+def monitoring_namespace(settings: Settings) -> str:
+    monitoring = getattr(settings, "monitoring", None)
+    return monitoring.namespace if monitoring is not None else "monitoring"
 
 
 def _ports(flows: list[Flow]) -> list[Spec]:
@@ -124,6 +162,8 @@ def _pods(app: str) -> Spec:
 def _peers(endpoint: str, settings: Settings) -> list[Spec]:
     if endpoint == INTERNET:
         return [{"ipBlock": {"cidr": "0.0.0.0/0", "except": list(PRIVATE_RANGES)}}]
+    if endpoint == MONITORING:
+        return [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": monitoring_namespace(settings)}}}]
     if endpoint == INGRESS_CONTROLLER:
         if settings.ingress.entry is not None:
             # The entry the stack creates: exactly its proxies, or the cloud load balancer's ranges.

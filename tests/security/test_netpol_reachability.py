@@ -32,6 +32,11 @@ COMMON = {
     ("kafka", "kafka", 9092), ("kafka", "kafka", 9093),
     # Both stacks run Kafka with 3 partitions, so KEDA reads the graph-builder lag from the brokers.
     ("@keda-operator", "kafka", 9092),
+    # Monitoring: Prometheus scrapes Qdrant and the exporters; each exporter reaches what it watches.
+    ("@monitoring", "qdrant", 6333), ("@monitoring", "redis-exporter", 9121),
+    ("@monitoring", "kafka-exporter", 9308), ("@monitoring", "blackbox-exporter", 9115),
+    ("redis-exporter", "redis", 6379), ("kafka-exporter", "kafka", 9092),
+    ("blackbox-exporter", S, 8000), ("blackbox-exporter", G, 8081), ("blackbox-exporter", "neo4j", 7687),
 }
 # The hand-written tables the generator must reproduce: dev has no plugins, one Qdrant
 # node and no ingress; prod downloads apoc, runs Qdrant distributed and has a Gateway.
@@ -40,10 +45,11 @@ EXPECTED = {
     "prod": COMMON | {
         ("neo4j", "@internet", 443), ("qdrant", "qdrant", 6335), ("qdrant", "qdrant", 6333),
         ("@ingress-controller", S, 8000), ("@ingress-controller", G, 8081),
+        ("blackbox-exporter", "@internet", 443),  # the public entry's certificate
     },
 }
 # Every port any Archivist component listens on or calls, plus the worker's phantom 8080.
-PORTS = (53, 80, 443, 6333, 6334, 6335, 6379, 7474, 7687, 8000, 8080, 8081, 9092, 9093, 9094)
+PORTS = (53, 80, 443, 6333, 6334, 6335, 6379, 7474, 7687, 8000, 8080, 8081, 9092, 9093, 9094, 9115, 9121, 9308)
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
@@ -62,6 +68,7 @@ def _endpoints(objects: list[dict[str, Any]]) -> dict[str, Endpoint]:
     pods["@internet"] = INTERNET
     pods["@ingress-controller"] = GOOGLE_FRONT_END
     pods["@keda-operator"] = pod_in("keda", "keda-operator", {"app.kubernetes.io/name": "keda-operator"})
+    pods["@monitoring"] = pod_in("monitoring", "prometheus", {"app.kubernetes.io/name": "prometheus"}, ip="10.9.0.6")
     return pods
 
 

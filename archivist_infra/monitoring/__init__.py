@@ -1,0 +1,1 @@
+"""Monitoring: metric names, alert rules and dashboards, independent of Pulumi."""
