@@ -107,11 +107,14 @@ class Out:
 
     @cached_property
     def console(self) -> Console:
-        return Console(file=self.file or sys.stdout, highlight=False, soft_wrap=False)
+        file = self.file or sys.stdout
+        # Lines never wrap (people grep them); tables get room when the output is not a terminal.
+        width = None if file.isatty() else 160
+        return Console(file=file, highlight=False, soft_wrap=True, width=width)
 
     @cached_property
     def err(self) -> Console:
-        return Console(file=self.err_file or sys.stderr, highlight=False)
+        return Console(file=self.err_file or sys.stderr, highlight=False, soft_wrap=True)
 
     def say(self, text: str) -> None:
         """A line for a person (goes to stderr under --output json so stdout stays one document)."""
