@@ -118,10 +118,20 @@ class Out:
 
     def say(self, text: str) -> None:
         """A line for a person (goes to stderr under --output json so stdout stays one document)."""
-        (self.err if self.json else self.console).print(text)
+        (self.err if self.json else self.console).print(text, markup=False, emoji=False)
+
+    def line(self, text: str) -> None:
+        """A line exactly as given (log lines), flushed at once."""
+        file = self.file or sys.stdout
+        file.write(text + "\n")
+        file.flush()
 
     def emit(self, data: Any) -> None:
         print(json.dumps(data, indent=2, default=str), file=self.file or sys.stdout)
+
+    def emit_line(self, data: Any) -> None:
+        """One compact JSON document per line (a stream, e.g. followed logs)."""
+        self.line(json.dumps(data, default=str))
 
 
 @dataclass

@@ -11,6 +11,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
 from .context import Ops
@@ -243,14 +244,15 @@ def show(ops: Ops, data: dict[str, Any]) -> None:
         for col in ("time", "object", "reason", "count", "message"):
             t.add_column(col)
         for e in data["warnings"]:
-            t.add_row(e["time"] or "-", e["object"], e["reason"] or "-", str(e["count"]), e["message"][:160])
+            t.add_row(e["time"] or "-", escape(e["object"]), escape(e["reason"] or "-"), str(e["count"]),
+                      escape(e["message"][:160]))
         c.print(t)
     for note in data["notes"]:
-        c.print(f"[yellow]note:[/] {note}")
+        c.print(f"[yellow]note:[/] {escape(note)}")
     if data["problems"]:
         c.print(f"[red]unhealthy[/] ({len(data['problems'])} problems):")
         for p in data["problems"]:
-            c.print(f"  - {p}")
+            c.print(f"  - {escape(p)}")
     else:
         c.print("[green]healthy[/]")
 
