@@ -68,8 +68,10 @@ def logs(ops: Ops, name: str, *, follow: bool = False, previous: bool = False, t
     collected: list[dict[str, Any]] = []
     for pod, cont in sources:
         try:
-            text = ops.core.read_namespaced_pod_log(pod, ops.namespace, container=cont, previous=previous,
-                                                    tail_lines=tail_lines)
+            # Raw bytes: the client's "str" deserializer mangles log lines that look like JSON.
+            resp = ops.core.read_namespaced_pod_log(pod, ops.namespace, container=cont, previous=previous,
+                                                    tail_lines=tail_lines, _preload_content=False)
+            text = resp.data.decode("utf-8", "replace")
         except ApiException as err:
             failed += 1
             ops.out.say(f"[{pod}/{cont}] no logs: {api_message(err)}")

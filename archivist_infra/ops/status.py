@@ -75,8 +75,7 @@ def _claim_use(ops: Ops, pods: list[Any]) -> dict[str, int]:
     used: dict[str, int] = {}
     for node in sorted(nodes):
         try:
-            text = ops.core.connect_get_node_proxy_with_path(node, "stats/summary", _request_timeout=10)
-            summary = json.loads(text) if isinstance(text, str) else text
+            summary = json.loads(_get_raw(ops, "/api/v1/nodes/{name}/proxy/stats/summary", name=node))
         except Exception:  # no kubelet proxy (RBAC, managed control plane): use stays unknown
             continue
         for pod in summary.get("pods", []):
@@ -85,6 +84,18 @@ def _claim_use(ops: Ops, pods: list[Any]) -> dict[str, int]:
                 if ref.get("namespace") == ops.namespace and "usedBytes" in vol:
                     used[ref["name"]] = int(vol["usedBytes"])
     return used
+
+
+def _get_raw(ops: Ops, path: str, **path_params: str) -> bytes:
+    """GET a path as raw bytes. The generated `connect_get_node_proxy_with_path` escapes the `/` in
+    `stats/summary` and deserializes JSON bodies into a Python repr; this keeps the path and the bytes."""
+    request = ops.api.param_serialize(method="GET", resource_path=path, path_params=path_params,
+                                      header_params={"Accept": "application/json"}, auth_settings=["BearerToken"])
+    resp = ops.api.call_api(*request, _request_timeout=10)
+    data = resp.read()
+    if not 200 <= resp.status <= 299:
+        raise OSError(f"{resp.status} from {path}")
+    return bytes(data)
 
 
 def collect(ops: Ops, *, events: int = 15) -> dict[str, Any]:
