@@ -105,7 +105,7 @@ def test_logs_of_a_job_by_name_selects_its_pods_by_job_name() -> None:
 
 def test_logs_of_an_unknown_workload_names_the_ones_there() -> None:
     ops, _, _ = make_ops(search_with_two_pods())
-    with pytest.raises(OpsError, match="no Deployment/StatefulSet/CronJob 'nope' in namespace ns .there: archivist-search"):
+    with pytest.raises(OpsError, match=r"no Deployment/StatefulSet/CronJob 'nope' in namespace ns .there: archivist-search"):
         logs(ops, "nope")
 
 
@@ -113,7 +113,7 @@ def test_logs_of_a_workload_without_pods_says_so() -> None:
     kube = with_workloads(FakeKube(), deployment("archivist-worker", {"app.kubernetes.io/name": "archivist-worker"}))
     kube.on("GET", f"{NS}/pods", items())
     ops, _, _ = make_ops(kube)
-    with pytest.raises(OpsError, match="has no pods.*ops process"):
+    with pytest.raises(OpsError, match=r"has no pods.*ops process"):
         logs(ops, "worker")
 
 
@@ -219,7 +219,7 @@ def test_port_forward_carries_bytes_both_ways_through_a_stream_per_connection() 
     kube = FakeKube()
     service_with_named_port(kube)
     kube.on("GET", f"{NS}/pods", items(pod("search-b", SEARCH, ports=[{"name": "http", "containerPort": 8000}])))
-    ops, out, err = make_ops(kube, as_json=True)
+    ops, out, _ = make_ops(kube, as_json=True)
     opened: list[tuple[str, int]] = []
 
     def opener(pod_name: str, port: int) -> socket.socket:
