@@ -415,3 +415,20 @@ def test_restore_with_no_completed_backup_says_how_to_make_one(cluster: Cluster,
     ops, _ = ops_for(cluster, backed_up)
     with pytest.raises(OpsError, match=r"no Completed backup.*ops backup"):
         velero.restore(ops, wait=False)
+
+
+# -- upload: the uploader pod passes restricted Pod Security ----------------------------------
+
+
+def test_uploader_pod_is_admitted_in_a_restricted_namespace_and_mounts_the_shared_claim(cluster: Cluster) -> None:
+    from archivist_infra.ops.upload import CLAIM, uploader_pod
+
+    ns = cluster.create_namespace("ops-upload", pod_security="restricted")
+    claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": CLAIM, "namespace": ns},
+             "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}
+    assert cluster.apply([claim]).ok
+    body = uploader_pod("archivist-upload-test", ns, 1000, 1000)
+    created = cluster.run("create", "-f", "-", "-n", ns, stdin=json.dumps(body))
+    assert created.ok and not created.warnings, created.stderr  # no PodSecurity warning either
+    live = cluster.get("pod", "archivist-upload-test", namespace=ns)
+    assert live["spec"]["volumes"][0]["persistentVolumeClaim"]["claimName"] == CLAIM
