@@ -1,7 +1,8 @@
 """`ops restart`: a rolling restart, as `kubectl rollout restart` does it.
 
 It sets `kubectl.kubernetes.io/restartedAt` on the pod template; the Deployment or StatefulSet
-controller then replaces the pods one by one within the rollout strategy and disruption budget.
+controller then replaces the pods within its rollout strategy (maxSurge/maxUnavailable for a
+Deployment, one pod at a time for a StatefulSet).
 The annotation is not in the stack's config, so `pulumi up` leaves it alone.
 """
 

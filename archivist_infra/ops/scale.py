@@ -27,8 +27,8 @@ PULUMI_NOTE = ("This is a live change to an object `pulumi up` manages: the next
                "autoscaler (a changed `archivist:{app}.autoscaling`, or `pulumi up --refresh`, which sees the drift) "
                "sets the bounds back to the stack's config. To keep them, set them in config: "
                "`pulumi config set --path archivist:{app}.autoscaling.minReplicas N` (and maxReplicas).")
-QDRANT_NOTE = ("Qdrant: lowering its replicas removes peers without moving their shards; see the README "
-               "(\"Data that survives\") before scaling Qdrant down.")
+QDRANT_NOTE = ("Qdrant: lowering its bounds lets the autoscaler remove peers, and self-hosted Qdrant does not move "
+               "their shards first; drain a peer before it goes.")
 
 
 def _find_hpa(ops: Ops, workload: str) -> Any | None:

@@ -1,7 +1,7 @@
 """`ops status`: every workload, autoscaler, claim, recent job and warning event; non-zero when unhealthy.
 
 Unhealthy means something a person must look at: a Deployment or StatefulSet with fewer ready
-pods than desired, a pod Pending, crash-looping or failing to pull its image, a claim that is
+pods than desired, a pod Pending, crash-looping or failing to pull its image, a claim a pod uses that is
 not Bound, or the newest run of a CronJob failed.
 """
 
@@ -159,11 +159,16 @@ def collect(ops: Ops, *, events: int = 15) -> dict[str, Any]:
 
     claims: list[dict[str, Any]] = []
     used = _claim_use(ops, pods)
+    mounted = {v.persistent_volume_claim.claim_name for p in pods for v in (p.spec.volumes or [])
+               if v.persistent_volume_claim and p.status and p.status.phase not in ("Succeeded", "Failed")}
     for pvc in ops.core.list_namespaced_persistent_volume_claim(ns).items:
         phase = pvc.status.phase if pvc.status else None
         name = pvc.metadata.name
         if phase != "Bound":
-            problems.append(f"claim {name} is {phase or 'unknown'}")
+            if name in mounted:
+                problems.append(f"claim {name} is {phase or 'unknown'}")
+            else:  # e.g. WaitForFirstConsumer: binds when a pod first uses it (a batch worker between runs)
+                notes.append(f"claim {name} is {phase or 'unknown'} and no pod uses it yet")
         requested = (pvc.spec.resources.requests or {}).get("storage") if pvc.spec.resources else None
         capacity = (pvc.status.capacity or {}).get("storage") if pvc.status else None
         claims.append({"name": name, "phase": phase, "requested": requested, "capacity": capacity,

@@ -47,7 +47,7 @@ def _get(ops: Ops, plural: str, name: str) -> dict[str, Any]:
 def _missing(ops: Ops, plural: str, name: str, err: Any) -> OpsError:
     if "the server could not find the requested resource" in api_message(err) or not _velero_installed(ops):
         return OpsError("Velero is not installed on this cluster (no velero.io/v1 API): turn backups on in the "
-                        "stack's config (README, \"Backups and restore\") and run `pulumi up`")
+                        "stack's config and run `pulumi up`")
     what = {"schedules": "Schedule", "backups": "Backup", "restores": "Restore"}[plural]
     hint = (" (backups are off for this stack, or it has not been deployed with them)"
             if plural == "schedules" else "")

@@ -353,3 +353,20 @@ def test_upload_that_never_starts_reports_why_and_cleans_up(tmp_path: Path) -> N
     with pytest.raises(OpsError, match="did not start within"):
         upload(ops, [pdf(tmp_path, "a.pdf")], executor=lambda *_: (0, "", ""), timeout=0.05)
     assert len([c for c in kube.calls if c.method == "DELETE"]) == 1
+
+
+def test_status_notes_an_unused_claim_waiting_for_its_first_consumer_without_failing() -> None:
+    # kind's local-path class binds on first use: between batch runs nothing uses archivist-data.
+    kube = with_workloads(FakeKube())
+    kube.on("GET", f"{NS}/pods", items())
+    kube.on("GET", f"{BATCH}/jobs", items())
+    kube.on("GET", "/apis/autoscaling/v2/namespaces/ns/horizontalpodautoscalers", items())
+    kube.on("GET", f"{NS}/events", items())
+    kube.on("GET", f"{NS}/persistentvolumeclaims", items({
+        "metadata": {"name": "archivist-data", "namespace": "ns"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "5Gi"}}},
+        "status": {"phase": "Pending"}}))
+    ops, _, _ = make_ops(kube)
+    data = collect(ops)
+    assert data["healthy"] is True
+    assert data["notes"] == ["claim archivist-data is Pending and no pod uses it yet"]
