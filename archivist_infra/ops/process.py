@@ -65,6 +65,11 @@ def job_seen(job: Any) -> Seen:
 
 def process(ops: Ops, *, timeout: float = 3600, wait: bool = True, now: datetime | None = None) -> int:
     cronjob = find_worker_cronjob(ops)
+    active = [ref.name for ref in ((cronjob.status.active or []) if cronjob.status else [])]
+    if active and cronjob.spec.concurrency_policy == "Forbid":
+        raise OpsError(f"a run of CronJob {cronjob.metadata.name} is active ({', '.join(active)}) and its "
+                       "concurrencyPolicy is Forbid (one run at a time, so two runs never take the same PDFs): "
+                       f"wait for it (`ops logs STACK {active[0]} -f`)")
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S")
     name = f"{cronjob.metadata.name}-manual-{stamp}"[:63]
     body = job_from_cronjob(ops, cronjob, name)

@@ -292,6 +292,32 @@ def test_process_follows_the_job_to_complete_and_exits_0(cluster: Cluster) -> No
     assert result.get("rc") == 0
 
 
+def test_process_refuses_a_second_run_while_a_forbid_cronjob_has_one_active(cluster: Cluster) -> None:
+    ns = cluster.create_namespace("ops-process-busy")
+    assert cluster.apply([worker_cronjob(ns)]).ok
+    cron = cluster.get("cronjob", "archivist-worker", namespace=ns)
+    # A scheduled run in progress: a Job the CronJob controls.
+    running = {"apiVersion": "batch/v1", "kind": "Job",
+               "metadata": {"name": "archivist-worker-29000000", "namespace": ns,
+                            "ownerReferences": [{"apiVersion": "batch/v1", "kind": "CronJob", "name": "archivist-worker",
+                                                 "uid": cron["metadata"]["uid"], "controller": True}]},
+               "spec": cron["spec"]["jobTemplate"]["spec"]}
+    assert cluster.apply([running]).ok
+    job = cluster.get("job", "archivist-worker-29000000", namespace=ns)
+    # What the CronJob controller records when it starts that run (it keeps refs to Jobs that exist).
+    active = {"status": {"active": [{"kind": "Job", "apiVersion": "batch/v1", "name": "archivist-worker-29000000",
+                                     "namespace": ns, "uid": job["metadata"]["uid"]}]}}
+    patched = cluster.run("patch", "cronjob", "archivist-worker", "-n", ns, "--subresource=status", "--type=merge",
+                          "-p", json.dumps(active))
+    assert patched.ok, patched.stderr
+    time.sleep(1)  # let the controller resync; it must keep the ref
+    assert cluster.get("cronjob", "archivist-worker", namespace=ns)["status"]["active"]
+    ops, _ = ops_for(cluster, ns)
+    with pytest.raises(OpsError, match=r"archivist-worker-29000000.*Forbid"):
+        process(ops, timeout=1)
+    assert [j["metadata"]["name"] for j in cluster.items("jobs", namespace=ns)] == ["archivist-worker-29000000"]
+
+
 def test_process_refuses_when_the_worker_is_always_on(cluster: Cluster) -> None:
     ns = cluster.create_namespace("ops-process-dep")
     assert cluster.apply([deployment("archivist-worker", ns)]).ok
