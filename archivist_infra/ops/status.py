@@ -136,6 +136,11 @@ def collect(ops: Ops, *, events: int = 15) -> dict[str, Any]:
         problems += _pod_problems(pod)
     restarts = {p.metadata.name: sum(cs.restart_count or 0 for cs in (p.status.container_statuses or []))
                 for p in pods if p.status}
+    pod_rows = [{"name": p.metadata.name, "phase": p.status.phase if p.status else None,
+                 "ready": f"{sum(1 for cs in (p.status.container_statuses or []) if cs.ready) if p.status else 0}"
+                          f"/{len(p.spec.containers)}",
+                 "restarts": restarts.get(p.metadata.name, 0), "node": p.spec.node_name}
+                for p in sorted(pods, key=lambda p: p.metadata.name)]
 
     autoscalers: list[dict[str, Any]] = []
     for hpa in ops.autoscaling.list_namespaced_horizontal_pod_autoscaler(ns).items:
@@ -191,7 +196,7 @@ def collect(ops: Ops, *, events: int = 15) -> dict[str, Any]:
                              "reason": e.reason, "message": (e.message or "").strip(), "count": e.count or 1})
 
     return {"namespace": ns, "healthy": not problems, "problems": problems, "notes": notes,
-            "workloads": rows, "restarts": restarts, "autoscalers": autoscalers, "claims": claims,
+            "workloads": rows, "pods": pod_rows, "restarts": restarts, "autoscalers": autoscalers, "claims": claims,
             "jobs": job_rows, "warnings": warning_rows}
 
 
@@ -230,6 +235,13 @@ def show(ops: Ops, data: dict[str, Any]) -> None:
             t.add_row(w["kind"], w["name"], f"{w['ready']}/{w['desired']}", f"[{style}]{w['state']}[/]",
                       f"{w['updated']} updated")
     c.print(t)
+    if data["pods"]:
+        t = Table(title="Pods", title_justify="left")
+        for col in ("name", "phase", "ready", "restarts", "node"):
+            t.add_column(col)
+        for p in data["pods"]:
+            t.add_row(p["name"], p["phase"] or "-", p["ready"], str(p["restarts"]), p["node"] or "-")
+        c.print(t)
     if data["autoscalers"]:
         t = Table(title="Autoscalers", title_justify="left")
         for col in ("kind", "name", "target", "min", "max", "current", "desired", "paused"):
