@@ -23,9 +23,12 @@ from .status import KEDA
 PAUSED = "archivist.io/ops-paused-bounds"  # {"min": n, "max": m} the bounds before --pause
 KEDA_PAUSED = "autoscaling.keda.sh/paused-replicas"
 
-PULUMI_NOTE = ("This is a live change to an object `pulumi up` manages: the next `pulumi up` that updates this "
-               "autoscaler (a changed `archivist:{app}.autoscaling`, or `pulumi up --refresh`, which sees the drift) "
-               "sets the bounds back to the stack's config. To keep them, set them in config: "
+PULUMI_NOTE = ("This is a live change to an object `pulumi up` manages (field manager archivist-ops). `pulumi up` "
+               "diffs against its own state, so it leaves the change alone until it next applies this autoscaler "
+               "(a changed `archivist:{app}.autoscaling`, or `pulumi up --refresh`, which sees the drift); that apply "
+               "sets the config's bounds back, or, where the provider does not force field conflicts, stops with a "
+               "conflict on minReplicas/maxReplicas: then `ops scale --resume` (or set the config's values with "
+               "--min/--max) and run it again. To keep new bounds, put them in config: "
                "`pulumi config set --path archivist:{app}.autoscaling.minReplicas N` (and maxReplicas).")
 QDRANT_NOTE = ("Qdrant: lowering its bounds lets the autoscaler remove peers, and self-hosted Qdrant does not move "
                "their shards first; drain a peer before it goes.")
