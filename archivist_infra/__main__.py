@@ -16,6 +16,7 @@ from .offline import engine
 from .offline.graph import graph, mermaid
 from .offline.render import manifests, to_yaml
 from .offline.stackfile import StackFileError, read_stack
+from .ops.cli import add_ops_parser, run_ops
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("--format", choices=("json", "mermaid"), default="json")
             cmd.add_argument("--inputs", action="store_true",
                              help="add each resource's registered inputs (secrets as [secret]), ignoreChanges and hooks")
+    add_ops_parser(sub)
     return parser
 
 
@@ -47,6 +49,8 @@ def run_stack(stack: str, config_file: Path | None = None, project_dir: Path = P
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "ops":
+        return run_ops(args, PROJECT_DIR)
     try:
         if args.command == "capacity":
             from .offline.capacity_report import capacity_text

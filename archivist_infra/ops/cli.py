@@ -1,0 +1,138 @@
+"""The `ops` subcommand: argument parsing and the one place errors become one line.
+
+Exit codes: 0 done and healthy; 1 done but unhealthy, failed or timed out; 2 bad input, bad
+config, or no cluster reachable (`error: ...` on stderr, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+VERBS = {
+    "status": "every workload, autoscaler, claim, recent job and warning event; exit 1 when unhealthy",
+    "logs": "logs of every pod of a workload (or Job), with --follow and --previous",
+    "scale": "change an autoscaler's bounds (--min/--max, --replicas N), --pause or --resume it",
+    "restart": "rolling restart of Deployments/StatefulSets (kubectl.kubernetes.io/restartedAt)",
+    "port-forward": "forward the APIs and admin UIs to localhost: search 8000, graph 8081, neo4j 7474/7687, qdrant 6333",
+    "top": "CPU and memory of every pod from the metrics API (metrics.k8s.io), against requests and limits",
+    "upload": "copy PDFs into the worker's inbox /data/lib on the shared claim archivist-data",
+    "process": "run a batch now: a Job from the worker CronJob, followed to the end",
+    "backup": "a Velero Backup from Schedule velero/<namespace>-daily, followed to the end",
+    "restore": "a Velero Restore from --from NAME or the newest Completed backup (--into NS for a drill)",
+}
+
+
+def add_ops_parser(sub: Any) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml for the namespace and context")
+    common.add_argument("--config-file", type=Path, help="another stack file to read instead")
+    common.add_argument("--kubeconfig", type=Path, help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    common.add_argument("--context", help="kubeconfig context (default: archivist:cluster.context, else current)")
+    common.add_argument("--output", choices=("text", "json"), default="text", help="json: one document for scripts")
+
+    ops = sub.add_parser("ops", help="day-2 commands on the running stack (the successor of k8s-manage.sh)",
+                         description="Day-2 commands on the Kubernetes API for a deployed stack "
+                         "(the successor of the deployment guide's scripts/k8s-manage.sh).")
+    verbs = ops.add_subparsers(dest="verb", required=True, metavar="VERB")
+    p = {name: verbs.add_parser(name, parents=[common], help=text, description=text) for name, text in VERBS.items()}
+
+    p["status"].add_argument("--events", type=int, default=15, help="how many warning events to show")
+    p["logs"].add_argument("workload", help="Deployment, StatefulSet, CronJob or Job name (e.g. archivist-worker, neo4j)")
+    p["logs"].add_argument("-f", "--follow", action="store_true")
+    p["logs"].add_argument("-p", "--previous", action="store_true", help="the previous (crashed) container's logs")
+    p["logs"].add_argument("--tail", type=int, default=100, help="lines per container (-1: all)")
+    p["logs"].add_argument("-c", "--container", help="only this container")
+    p["scale"].add_argument("workload", help="the workload whose autoscaler to change (e.g. archivist-worker)")
+    p["scale"].add_argument("--min", type=int, dest="minimum")
+    p["scale"].add_argument("--max", type=int, dest="maximum")
+    p["scale"].add_argument("--replicas", type=int, help="pin: min = max = N")
+    p["scale"].add_argument("--pause", action="store_true", help="pin at the current count, remembering the bounds")
+    p["scale"].add_argument("--resume", action="store_true", help="restore the bounds --pause remembered")
+    p["restart"].add_argument("workloads", nargs="+", metavar="WORKLOAD")
+    p["port-forward"].add_argument("targets", nargs="*", metavar="TARGET",
+                                   help="search, graph, neo4j, qdrant (default: all), or SERVICE:PORT")
+    p["port-forward"].add_argument("--address", default="127.0.0.1", help="local address to listen on")
+    p["port-forward"].add_argument("--offset", type=int, default=0, help="add this to every local port")
+    p["top"].add_argument("--containers", action="store_true", help="one row per container")
+    p["upload"].add_argument("files", nargs="+", type=Path, metavar="PDF")
+    p["upload"].add_argument("--timeout", type=float, default=300, help="seconds to wait for the uploader pod")
+    for name in ("process", "backup", "restore"):
+        p[name].add_argument("--timeout", type=float, default=3600, help="seconds to follow before giving up watching")
+        p[name].add_argument("--no-wait", dest="wait", action="store_false", help="create it and return")
+    p["restore"].add_argument("--from", dest="source", metavar="BACKUP", help="backup name (default: newest Completed)")
+    p["restore"].add_argument("--into", metavar="NAMESPACE", help="restore into this namespace instead (a drill)")
+
+
+def run_ops(args: argparse.Namespace, project_dir: Path) -> int:
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    from ..config.problems import ConfigError
+    from ..offline.stackfile import StackFileError
+    from .errors import OpsError, api_message
+
+    try:
+        return _dispatch(args, project_dir)
+    except ConfigError as err:
+        print(f"error: stack {args.stack}: {' '.join(str(err).split())}", file=sys.stderr)
+    except (OpsError, StackFileError) as err:
+        print(f"error: {err}", file=sys.stderr)
+    except ApiException as err:
+        print(f"error: the API server said {api_message(err)}", file=sys.stderr)
+    except (HTTPError, OSError) as err:
+        print(f"error: {type(err).__name__}: {err}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+def _dispatch(args: argparse.Namespace, project_dir: Path) -> int:
+    from . import context
+    from .context import Ops, Out
+
+    target = context.stack_target(args.stack, args.config_file, project_dir)
+    api = context.api_client(args.kubeconfig, args.context or target.context)
+    ops = Ops(api=api, namespace=target.namespace, out=Out(json=args.output == "json"))
+    verb = args.verb
+    if verb == "status":
+        from .status import status
+
+        return status(ops, events=args.events)
+    if verb == "logs":
+        from .logs import logs
+
+        return logs(ops, args.workload, follow=args.follow, previous=args.previous, tail=args.tail,
+                    container=args.container)
+    if verb == "scale":
+        from .scale import scale
+
+        return scale(ops, args.workload, minimum=args.minimum, maximum=args.maximum, replicas=args.replicas,
+                     pause=args.pause, resume=args.resume)
+    if verb == "restart":
+        from .restart import restart
+
+        return restart(ops, args.workloads)
+    if verb == "port-forward":
+        from .portforward import port_forward
+
+        return port_forward(ops, args.targets, address=args.address, offset=args.offset)
+    if verb == "top":
+        from .top import top
+
+        return top(ops, containers=args.containers)
+    if verb == "upload":
+        from .upload import upload
+
+        return upload(ops, args.files, timeout=args.timeout)
+    if verb == "process":
+        from .process import process
+
+        return process(ops, timeout=args.timeout, wait=args.wait)
+    from . import velero
+
+    if verb == "backup":
+        return velero.backup(ops, timeout=args.timeout, wait=args.wait)
+    return velero.restore(ops, source=args.source, into=args.into, timeout=args.timeout, wait=args.wait)

@@ -1,0 +1,178 @@
+"""Where a verb acts: the stack's namespace and cluster context, an API client, and the output.
+
+The namespace comes from `archivist:namespace` and, on local stacks, the context from
+`archivist:cluster.context`, both read through the same loader `pulumi up` uses, so `ops`
+acts on the cluster and namespace the stack deploys to. `--kubeconfig/--context` override it
+(cloud stacks: the kubeconfig from `pulumi stack output kubeconfig --show-secrets`).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, TextIO
+
+from rich.console import Console
+
+from .errors import OpsError, api_message
+
+FIELD_MANAGER = "archivist-ops"  # how our changes show in managedFields, beside pulumi-kubernetes
+
+
+@dataclass(frozen=True)
+class StackTarget:
+    stack: str
+    namespace: str
+    context: str | None  # None: the kubeconfig's current context
+    platform: str
+
+
+def stack_target(stack: str, config_file: Path | None, project_dir: Path) -> StackTarget:
+    """Reads Pulumi.<stack>.yaml through the config loader; bad config raises ConfigError/StackFileError."""
+    from ..config.load import NAMESPACE, SECRET_KEYS, load_settings
+    from ..offline.stackfile import read_stack
+
+    path = config_file or project_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        known = sorted(p.name[len("Pulumi."):-len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+        raise OpsError(f"unknown stack '{stack}': no {path.name} (stacks here: {', '.join(known) or 'none'})")
+    config = read_stack(project_dir, stack, config_file)
+    prefix = f"{NAMESPACE}:"
+    raw: dict[str, Any] = {}
+    for full_key, value in config.values.items():
+        if not full_key.startswith(prefix):
+            continue
+        key = full_key[len(prefix):]
+        raw[key] = "<secret>" if key in SECRET_KEYS else _parse(value)
+    secrets = {k[len(prefix):] for k in config.secret_keys if k.startswith(prefix)}
+    settings = load_settings(raw, project=config.project, stack=stack, secrets_present=secrets)
+    context = getattr(settings.cluster, "context", None) if settings.platform == "local" else None
+    return StackTarget(stack=stack, namespace=settings.namespace, context=context, platform=settings.platform)
+
+
+def _parse(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def api_client(kubeconfig: Path | None, context: str | None, *, check: bool = True) -> Any:
+    """An ApiClient for `context` in `kubeconfig` (default: $KUBECONFIG or ~/.kube/config)."""
+    from kubernetes import client, config
+    from kubernetes.config.config_exception import ConfigException
+
+    configuration = client.Configuration()
+    try:
+        config.load_kube_config(config_file=str(kubeconfig) if kubeconfig else None, context=context,
+                                client_configuration=configuration, persist_config=False)
+    except ConfigException as err:
+        where = f"context '{context}'" if context else "the current context"
+        raise OpsError(f"cannot use {where} of {kubeconfig or 'the default kubeconfig'}: {err}") from None
+    except FileNotFoundError as err:
+        raise OpsError(f"no kubeconfig: {err.filename or err}") from None
+    configuration.retries = 1  # fail fast when no cluster answers
+    api = client.ApiClient(configuration)
+    if check:
+        _check_reachable(api, context)
+    return api
+
+
+def _check_reachable(api: Any, context: str | None) -> None:
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    host = api.configuration.host
+    try:
+        client.VersionApi(api).get_code(_request_timeout=10)
+    except ApiException as err:
+        raise OpsError(f"the cluster at {host} refused us: {api_message(err)}") from None
+    except (HTTPError, OSError) as err:
+        reason = getattr(err, "reason", None) or err
+        name = f" (context {context})" if context else ""
+        raise OpsError(f"no cluster reachable at {host}{name}: {reason}") from None
+
+
+@dataclass
+class Out:
+    """Where a verb writes: rich tables and progress for a person, or one JSON document for a script."""
+
+    json: bool = False
+    file: TextIO | None = None  # None: stdout (tests pass a StringIO)
+    err_file: TextIO | None = None
+
+    @cached_property
+    def console(self) -> Console:
+        file = self.file or sys.stdout
+        # Lines never wrap (people grep them); tables get room when the output is not a terminal.
+        width = None if file.isatty() else 160
+        return Console(file=file, highlight=False, soft_wrap=True, width=width)
+
+    @cached_property
+    def err(self) -> Console:
+        return Console(file=self.err_file or sys.stderr, highlight=False, soft_wrap=True)
+
+    def say(self, text: str) -> None:
+        """A line for a person (goes to stderr under --output json so stdout stays one document)."""
+        (self.err if self.json else self.console).print(text, markup=False, emoji=False)
+
+    def line(self, text: str) -> None:
+        """A line exactly as given (log lines), flushed at once."""
+        file = self.file or sys.stdout
+        file.write(text + "\n")
+        file.flush()
+
+    def emit(self, data: Any) -> None:
+        print(json.dumps(data, indent=2, default=str), file=self.file or sys.stdout)
+
+    def emit_line(self, data: Any) -> None:
+        """One compact JSON document per line (a stream, e.g. followed logs)."""
+        self.line(json.dumps(data, default=str))
+
+
+@dataclass
+class Ops:
+    """The API client, the stack's namespace, and the output of one `ops` invocation."""
+
+    api: Any  # kubernetes.client.ApiClient
+    namespace: str
+    out: Out = field(default_factory=Out)
+    poll_seconds: float = 2.0
+
+    @cached_property
+    def core(self) -> Any:
+        from kubernetes import client
+
+        return client.CoreV1Api(self.api)
+
+    @cached_property
+    def apps(self) -> Any:
+        from kubernetes import client
+
+        return client.AppsV1Api(self.api)
+
+    @cached_property
+    def batch(self) -> Any:
+        from kubernetes import client
+
+        return client.BatchV1Api(self.api)
+
+    @cached_property
+    def autoscaling(self) -> Any:
+        from kubernetes import client
+
+        return client.AutoscalingV2Api(self.api)
+
+    @cached_property
+    def custom(self) -> Any:
+        from kubernetes import client
+
+        return client.CustomObjectsApi(self.api)
+
+    def plain(self, obj: Any) -> Any:
+        """A typed client object as the plain JSON the server sent (camelCase keys)."""
+        return self.api.sanitize_for_serialization(obj)

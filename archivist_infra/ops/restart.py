@@ -1,0 +1,40 @@
+"""`ops restart`: a rolling restart, as `kubectl rollout restart` does it.
+
+It sets `kubectl.kubernetes.io/restartedAt` on the pod template; the Deployment or StatefulSet
+controller then replaces the pods within its rollout strategy (maxSurge/maxUnavailable for a
+Deployment, one pod at a time for a StatefulSet).
+The annotation is not in the stack's config, so `pulumi up` leaves it alone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from .context import FIELD_MANAGER, Ops
+from .errors import OpsError
+from .workloads import find_workload
+
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+
+
+def restart(ops: Ops, names: list[str], *, now: datetime | None = None) -> int:
+    stamp = (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    workloads = [find_workload(ops, n, ("Deployment", "StatefulSet")) for n in names]
+    if not workloads:
+        raise OpsError("name at least one Deployment or StatefulSet to restart")
+    body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
+    done: list[dict[str, Any]] = []
+    for w in workloads:
+        if w.kind == "Deployment":
+            ops.apps.patch_namespaced_deployment(w.name, ops.namespace, body, field_manager=FIELD_MANAGER)
+        else:
+            ops.apps.patch_namespaced_stateful_set(w.name, ops.namespace, body, field_manager=FIELD_MANAGER)
+        done.append({"kind": w.kind, "name": w.name, "restartedAt": stamp})
+    if ops.out.json:
+        ops.out.emit(done)
+    else:
+        for d in done:
+            ops.out.console.print(f"{d['kind']} {d['name']}: rolling restart requested at {stamp} "
+                                  "(follow it with `ops status`)")
+    return 0
