@@ -40,7 +40,9 @@ def problems(raw: dict[str, Any], platform_cluster: dict[str, Any] | None = None
     return {p.key: p.message for p in err.value.problems}
 
 
-GKE = {"platform": "gke", "cluster": {"project": "my-gcp-project", "region": "europe-west1"}}
+# Created clusters name the API server's allowed ranges (a documentation address here).
+API_ACCESS = {"allowedCidrs": ["203.0.113.7/32"]}
+GKE = {"platform": "gke", "cluster": {"project": "my-gcp-project", "region": "europe-west1", "apiAccess": API_ACCESS}}
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +86,8 @@ def produced_keys(external: dict[str, Any]) -> set[str]:
 def test_each_cloud_defaults_to_its_own_secret_manager_and_local_keeps_kubernetes() -> None:
     assert settings({}).secrets.backend == "kubernetes"
     assert settings({}, GKE).secrets.backend == "gcpSecretManager"
-    assert settings({"platform": "eks", "cluster": {"region": "eu-west-1"}}).secrets.backend == "awsSecretsManager"
-    assert settings({"platform": "aks", "cluster": {"location": "westeurope"}}).secrets.backend == "azureKeyVault"
+    assert settings({"platform": "eks", "cluster": {"region": "eu-west-1", "apiAccess": API_ACCESS}}).secrets.backend == "awsSecretsManager"
+    assert settings({"platform": "aks", "cluster": {"location": "westeurope", "apiAccess": API_ACCESS}}).secrets.backend == "azureKeyVault"
     assert settings({"secrets": {"backend": "kubernetes"}}, GKE).secrets.external is False
 
 
@@ -100,7 +102,7 @@ def test_bad_refresh_interval_and_vault_name_are_refused_by_name() -> None:
     assert "duration" in problems({"secrets": {"refreshInterval": "soon"}}, GKE)["archivist:secrets.refreshInterval"]
     assert "shorter than a minute" in problems({"secrets": {"refreshInterval": "30s"}}, GKE)[
         "archivist:secrets.refreshInterval"]
-    aks = {"platform": "aks", "cluster": {"location": "westeurope"}}
+    aks = {"platform": "aks", "cluster": {"location": "westeurope", "apiAccess": API_ACCESS}}
     assert "Key Vault name" in problems({"secrets": {"keyVaultName": "9-bad--name"}}, aks)[
         "archivist:secrets.keyVaultName"]
     assert "only to backend" in problems({"secrets": {"keyVaultName": "kv-ok"}}, GKE)["archivist:secrets.keyVaultName"]
