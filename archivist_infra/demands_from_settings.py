@@ -30,7 +30,7 @@ def workload_demands(settings: Settings) -> list[WorkloadDemand]:
     s = settings
     shared_access: AccessKind = "rwx" if s.shared_data.access_mode == "ReadWriteMany" else "rwo"
     shared = VolumeDemand("archivist-data", shared_access, _q(s.shared_data.size), per_replica=False)
-    lag_scaled = s.keda is not None and s.keda.enabled  # KEDA caps the graph at the partitions
+    lag_scaled = s.keda is not None and s.keda.enabled  # KEDA owns the graph's bounds (never above the partitions)
     demands = [
         _demand(f"archivist-{app.name}", *_replicas(
                     s, app.name, app.autoscaling.min_replicas,

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pulumi
 
-from .backup import Backups
+from .backup import Backups, MetricsScrape
 from .capacity import Capacity
 from .config.backup import BackupSettings
 from .config.quantity import parse_quantity
@@ -112,8 +112,8 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
         NetworkPolicies("network-policies", ctx, settings)
     if security.quota.enabled:
         NamespaceQuotas("quotas", ctx, workload_demands(settings))
-    if monitoring_settings(settings).enabled:
-        Monitoring("monitoring", ctx, settings, monitoring_settings(settings))
+    mon = monitoring_settings(settings)
+    monitoring = Monitoring("monitoring", ctx, settings, mon) if mon.enabled else None
 
     def rwo(explicit: str | None) -> str | None:
         return explicit or target.storage.read_write_once
@@ -158,8 +158,12 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
     backup = settings.backup or BackupSettings()
     backups = None
     if backup.enabled:
+        scrape = None
+        if mon.mode == "prometheus-operator":  # the backup alerts read Velero's metrics
+            crds = monitoring.release if monitoring is not None else None  # installed here: its CRDs first
+            scrape = MetricsScrape(labels=mon.object_labels, depends_on=[crds] if crds is not None else [])
         backups = Backups("backups", target=target, settings=backup, namespace=settings.namespace,
-                          stack=settings.stack, protect=settings.protect)
+                          stack=settings.stack, protect=settings.protect, scrape=scrape)
 
     return ArchivistStack(namespace=namespace, secrets=app_secrets, neo4j=neo4j, kafka=kafka, qdrant=qdrant,
                           redis=redis, config=config, shared_data=shared, apps=apps, external=external,

@@ -213,3 +213,41 @@ def test_the_chart_runs_no_unpinned_images(prod_run: engine.Run) -> None:
     assert all(":" in i and not i.endswith(":latest") for i in images)
     assert values["containerSecurityContext"]["allowPrivilegeEscalation"] is False
     assert values["containerSecurityContext"]["capabilities"] == {"drop": ["ALL"]}
+
+
+def _prod_monitoring(monitoring: dict[str, Any]) -> engine.Run:
+    config = read_stack(ROOT, "prod")
+    return engine.run(dataclasses.replace(config, values={**config.values,
+                                                          "archivist:monitoring": json.dumps(monitoring)}),
+                      program_main)
+
+
+def test_the_installed_prometheus_scrapes_velero_after_its_crds_exist(prod_run: engine.Run) -> None:
+    # The backup alerts read velero_backup_* (monitoring/metrics.py): something must scrape Velero's server.
+    [velero] = _velero(prod_run)
+    [stack] = [r for r in prod_run.by_type(RELEASE) if r.inputs.get("chart") == "kube-prometheus-stack"]
+    metrics = _values(prod_run)["metrics"]
+    monitor = metrics["serviceMonitor"]
+    assert metrics["enabled"] is True and monitor["enabled"] is True
+    assert monitor["autodetect"] is False  # a missing CRD fails the install rather than dropping the monitor
+    spec = _unwrap(stack.inputs["values"])["prometheus"]["prometheusSpec"]
+    assert spec["serviceMonitorSelector"]["matchLabels"].items() <= monitor["additionalLabels"].items()
+    assert spec["serviceMonitorNamespaceSelector"] == {}  # the ServiceMonitor lives in `velero`
+    assert stack.urn in velero.dependencies
+
+
+@pytest.mark.parametrize(("monitoring", "labels"), [
+    ({"install": False, "selectorLabels": {"prometheus": "main"}}, {"prometheus": "main"}),
+    ({"mode": "gmp"}, None),
+    ({"mode": "none"}, None),
+])
+def test_velero_is_scraped_by_the_prometheus_the_stack_attaches_to(monitoring: dict[str, Any],
+                                                                    labels: dict[str, str] | None) -> None:
+    run = _prod_monitoring(monitoring)
+    values = _values(run)
+    assert not [r for r in run.by_type(RELEASE) if r.inputs.get("chart") == "kube-prometheus-stack"]
+    if labels is None:  # no prometheus-operator: the chart's default (no ServiceMonitor)
+        assert "metrics" not in values
+    else:
+        assert values["metrics"]["serviceMonitor"]["enabled"] is True
+        assert values["metrics"]["serviceMonitor"]["additionalLabels"] == labels

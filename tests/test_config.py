@@ -130,10 +130,14 @@ def test_user_env_repeating_a_derived_variable_is_refused_naming_the_key(app: st
 
 def test_derived_env_names_are_the_names_the_tier_renders(dev_objects) -> None:  # type: ignore[no-untyped-def]
     from archivist_infra.tiers.archivist_apps import derived_env_names
-    from tests.conftest import find, pod_spec
+    from tests.conftest import pod_spec
 
     for app in ("worker", "search", "graph"):
-        container = pod_spec(find(dev_objects, "Deployment", f"archivist-{app}"))["containers"][0]
+        # The batch worker is a CronJob, search a StatefulSet, graph a Deployment: whichever kind, one workload.
+        [workload] = [o for o in dev_objects if o["metadata"]["name"] == f"archivist-{app}"
+                      and o["kind"] in ("Deployment", "StatefulSet", "CronJob")]
+        template = workload["spec"]["jobTemplate"] if workload["kind"] == "CronJob" else workload
+        container = pod_spec(template)["containers"][0]
         assert [e["name"] for e in container["env"]] == derived_env_names(app)
 
 
@@ -151,11 +155,19 @@ def test_env_names_the_server_may_refuse_are_refused(name: str) -> None:
     ({"neo4j": {"storage": {"className": "Fast_SSD"}}}, "archivist:neo4j.storage.className"),
     ({"sharedData": {"className": "nfs share"}}, "archivist:sharedData.className"),
     ({"ingress": {"mode": "ingress", "host": "a.example.com", "className": "Traefik_X"}}, "archivist:ingress.className"),
-    ({"ingress": {"mode": "gateway", "host": "a.example.com", "gatewayName": "Public GW"}}, "archivist:ingress.gatewayName"),
-    ({"ingress": {"mode": "gateway", "host": "a.example.com", "gatewayName": "public",
-                  "gatewayNamespace": "Gateway_NS"}}, "archivist:ingress.gatewayNamespace"),
-    ({"ingress": {"mode": "gateway", "host": "a.example.com", "gatewayName": "public",
-                  "gatewayNamespace": "g" * 64}}, "archivist:ingress.gatewayNamespace"),
+    # An adopted Gateway (gateway.create: false) is referenced by name and namespace; a created one is named.
+    ({"ingress": {"mode": "gateway", "host": "a.example.com", "gateway": {"create": False, "name": "Public GW"}}},
+     "archivist:ingress.gateway.name"),
+    ({"ingress": {"mode": "gateway", "host": "a.example.com", "gateway": {"create": False, "name": "public",
+                                                                          "namespace": "Gateway_NS"}}},
+     "archivist:ingress.gateway.namespace"),
+    ({"ingress": {"mode": "gateway", "host": "a.example.com", "gateway": {"create": False, "name": "public",
+                                                                          "namespace": "g" * 64}}},
+     "archivist:ingress.gateway.namespace"),
+    ({"ingress": {"mode": "gateway", "host": "a.example.com", "gateway": {"name": "Public GW"}}},
+     "archivist:ingress.gateway.name"),
+    ({"ingress": {"mode": "gateway", "host": "a.example.com", "gateway": {"namespace": "Gateway_NS"}}},
+     "archivist:ingress.gateway.namespace"),
     ({"ingress": {"mode": "ingress", "host": "a.example.com", "annotations": {"bad key": "v"}}},
      "archivist:ingress.annotations.bad key"),
     ({"ingress": {"mode": "ingress", "host": "a.example.com", "annotations": {"Not_A_Domain/x": "v"}}},
@@ -172,6 +184,15 @@ def test_valid_names_and_annotation_keys_pass() -> None:
                               "annotations": {"traefik.ingress.kubernetes.io/router.tls": "true", "simple": "x"}},
                   "neo4j": {"storage": {"className": "premium-rwo"}}, "namespace": "n" * 63})
     assert s.ingress.class_name == "traefik.v2" and s.neo4j.storage.storage_class == "premium-rwo"
+
+
+def test_an_adopted_gateway_may_have_a_dotted_name_and_listener() -> None:
+    # An HTTPRoute's parentRef takes the Gateway's object name (a DNS subdomain, up to 253) and a
+    # sectionName of the same form (Gateway API v1 httproutes CRD); only the namespace is a DNS label.
+    s = settings({"ingress": {"mode": "gateway", "host": "a.example.com", "gateway": {
+        "create": False, "name": "public.gw", "namespace": "gateway-system", "sectionName": "https.archivist"}}})
+    assert s.ingress.adopted is not None
+    assert (s.ingress.adopted.name, s.ingress.adopted.section_name) == ("public.gw", "https.archivist")
 
 
 @pytest.mark.parametrize(("raw", "key"), [

@@ -14,6 +14,14 @@ from tests.conftest import env_of, find, pod_spec
 SECRET = "kubernetes:core/v1:Secret"
 
 
+def _pod_template(objects: list, app: str) -> dict[str, Any]:
+    """The pod template of an app: search is a StatefulSet, graph a Deployment, the worker a CronJob."""
+    if app == "archivist-worker":
+        return dict(find(objects, "CronJob", app)["spec"]["jobTemplate"]["spec"]["template"])
+    kind = "StatefulSet" if app == "archivist-search" else "Deployment"
+    return dict(find(objects, kind, app)["spec"]["template"])
+
+
 def _raw(value: Any) -> Any:
     assert is_secret_value(value), "expected a secret value"
     return value["value"]
@@ -46,11 +54,14 @@ def test_probes_authenticate_and_require_pong(dev_objects: list) -> None:
 
 
 def test_search_and_graph_get_redis_url_with_the_password_from_a_secret(dev_run: Run, dev_objects: list) -> None:
-    for app in ("archivist-search", "archivist-graph", "archivist-worker"):
-        c = pod_spec(find(dev_objects, "Deployment", app))["containers"][0]
-        assert env_of(c)["REDIS_URL"] == ("secret", "REDIS_URL")
-        ref = next(e for e in c["env"] if e["name"] == "REDIS_URL")["valueFrom"]["secretKeyRef"]
-        assert ref["name"] == "archivist-config-secret"
+    # Search is the one service that reads REDIS_URL (app/cache.py:28); graph has no Redis client and the
+    # worker reads Redis from config.yaml (next test), so the password reaches neither through env.
+    c = _pod_template(dev_objects, "archivist-search")["spec"]["containers"][0]
+    assert env_of(c)["REDIS_URL"] == ("secret", "REDIS_URL")
+    ref = next(e for e in c["env"] if e["name"] == "REDIS_URL")["valueFrom"]["secretKeyRef"]
+    assert ref["name"] == "archivist-config-secret"
+    for app in ("archivist-graph", "archivist-worker"):
+        assert "REDIS_URL" not in env_of(_pod_template(dev_objects, app)["spec"]["containers"][0])
     url = _raw(dev_run.one(SECRET, "app-config-secret").inputs["stringData"])["REDIS_URL"]
     # redis-py's from_url takes the password from the userinfo (services/search-engine/app/cache.py:28-38)
     assert url == "redis://:[generated:redis-password]@redis.archivist.svc.cluster.local:6379"
@@ -61,7 +72,7 @@ def test_the_worker_config_file_carries_the_password_and_comes_from_a_secret(dev
     config = yaml.safe_load(_raw(dev_run.one(SECRET, "app-config-secret").inputs["stringData"])["config.yaml"])
     assert config["cache"]["redis"] == {"addr": "redis.archivist.svc.cluster.local:6379",
                                         "password": "[generated:redis-password]", "db": 0}
-    worker = pod_spec(find(dev_objects, "Deployment", "archivist-worker"))
+    worker = _pod_template(dev_objects, "archivist-worker")["spec"]
     volume = next(v for v in worker["volumes"] if v["name"] == "config")
     assert volume["secret"]["secretName"] == "archivist-config-secret"
     assert "configMap" not in volume
@@ -83,8 +94,7 @@ def test_a_backup_makes_redis_save_first(dev_objects: list) -> None:
 def _checksum(run: Any, app: str) -> str:
     from archivist_infra.offline.render import manifests
 
-    dep = find(manifests(run), "Deployment", app)
-    return str(dep["spec"]["template"]["metadata"]["annotations"]["archivist.dev/config-checksum"])
+    return str(_pod_template(manifests(run), app)["metadata"]["annotations"]["archivist.dev/config-checksum"])
 
 
 def test_a_rotated_neo4j_password_rolls_the_apps() -> None:

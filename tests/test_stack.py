@@ -249,16 +249,29 @@ def test_cli_capacity_prints_the_figures_and_refuses_bad_config(tmp_path: Any) -
     result = _cli("capacity", "prod")
     assert result.returncode == 0, result.stderr
     assert "platform gke" in result.stdout
-    nodes = next(line for line in result.stdout.splitlines() if line.startswith("workload nodes"))
-    # prod has a spot pool: the batch worker (interruptible, at most a scheduled and an on-demand run of
-    # 500m each) runs there on one node, so the on-demand pool carries the rest (1..3 e2-standard-4).
+    lines = result.stdout.splitlines()
+    # CPU requests, min..max replicas (config/load.py defaults, prod's 3 Kafka brokers; every figure per pod):
+    #   search 250m x 2..10, graph 250m x 2..10 (KEDA keeps the guide's 2-10: kafka.partitions defaults
+    #   to max(3, 10) = 10), qdrant 250m x 2..5, kafka 500m x 3, neo4j 500m, redis 100m, the monitoring
+    #   exporters (monitoring/exporters.py) redis 25m + kafka 50m + blackbox 25m = 100m, and the batch
+    #   worker 500m x 0..2 (a scheduled and an on-demand run at most):
+    #   min 500+500+500+1500+500+100+100 = 3700m; max 2500+2500+1250+1500+500+100+100+1000 = 9450m.
+    cpu = next(line for line in lines if line.startswith("cpu requested"))
+    assert cpu.split()[2:] == ["3700m", "9450m"]
+    # prod has a spot pool: the worker (interruptible; 2 x 500m, 2 x 1Gi at most) fits one spot node, and
+    # the on-demand pool of e2-standard-4 (3720m, 12.8Gi to pods after GKE's and the DaemonSets' reserve)
+    # carries the rest: min 3700m <= 3720m and 6.9Gi -> 1 node; max 9450m - 1000m = 8450m / 3720m = 2.3
+    # -> 3 nodes (memory 16.4Gi - 2Gi = 14.4Gi / 12.8Gi -> 2, so CPU decides).
+    nodes = next(line for line in lines if line.startswith("workload nodes"))
     assert nodes.split()[2:] == ["1", "3"]
-    spot = next(line for line in result.stdout.splitlines() if line.startswith("spot nodes"))
+    spot = next(line for line in lines if line.startswith("spot nodes"))
     assert spot.split()[-2:] == ["0", "1"]
     # Filestore standard bills its 100 GiB minimum for the 20 Gi shared claim (driver v1.11+), on top of
-    # 51-87 Gi of pd-ssd (1 GiB minimum, so every claim bills as asked; search's 2 Gi index per replica, 2-10).
-    billed = next(line for line in result.stdout.splitlines() if line.startswith("storage billed "))
-    assert billed.split()[2:] == ["151Gi", "187Gi"]
+    # pd-ssd billed as asked (1 GiB minimum): search's 2 Gi index x 2..10, qdrant 5 Gi x 2..5 (a distributed
+    # Qdrant starts with 2 peers), kafka 10 Gi x 3, neo4j 10 Gi, redis 2 Gi:
+    # min 100 + 4 + 10 + 30 + 10 + 2 = 156 Gi; max 100 + 20 + 25 + 30 + 10 + 2 = 187 Gi.
+    billed = next(line for line in lines if line.startswith("storage billed "))
+    assert billed.split()[2:] == ["156Gi", "187Gi"]
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("config:\n  archivist:platform: gke\n  archivist:cluster:\n    region: europe-west1\n"

@@ -15,6 +15,7 @@ import yaml
 from archivist_infra.config.load import load_settings
 from archivist_infra.config.problems import ConfigError
 from archivist_infra.config.worker import LOCAL_CPU_FLOOR, WorkerRunSettings
+from archivist_infra.offline.engine import Run, is_secret_value
 from archivist_infra.offline.render import manifests
 from archivist_infra.platforms import platform_module
 from archivist_infra.tiers.worker import (
@@ -81,8 +82,16 @@ def test_the_ported_validator_rejects_what_the_go_code_rejects() -> None:
             validate_config(bad, num_cpu=cpus)
 
 
-def _config_yaml(objects: list[dict[str, Any]]) -> dict[str, Any]:
-    return yaml.safe_load(find(objects, "ConfigMap", "archivist-config")["data"]["config.yaml"])
+# config.yaml carries the Redis password (cache.redis.password), so it lives in this Secret, not in the
+# ConfigMap (tiers/app_config.py). The offline render masks secret values: read the recorded inputs.
+CONFIG_SECRET = "archivist-config-secret"
+
+
+def _config_yaml(run: Run) -> dict[str, Any]:
+    [secret] = [r for r in run.by_type("kubernetes:core/v1:Secret") if r.inputs["metadata"]["name"] == CONFIG_SECRET]
+    data = secret.inputs["stringData"]
+    assert is_secret_value(data), "the config Secret's data must stay secret in the state"
+    return yaml.safe_load(data["value"]["config.yaml"])
 
 
 def _smallest_node_cpus(stack: str) -> int:
@@ -99,13 +108,15 @@ def _smallest_node_cpus(stack: str) -> int:
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_rendered_config_passes_validate_config_on_the_smallest_node(stack: str, request: pytest.FixtureRequest) -> None:
-    cfg = _config_yaml(request.getfixturevalue(f"{stack}_objects"))
+    cfg = _config_yaml(request.getfixturevalue(f"{stack}_run"))
     validate_config(cfg, num_cpu=_smallest_node_cpus(stack))
     assert set(cfg) <= CONFIG_KEYS, set(cfg) - CONFIG_KEYS  # nothing viper would silently drop (audit #10)
 
 
-def test_config_carries_what_upstream_ships_and_the_cluster_decides(dev_objects: list) -> None:
-    cfg = _config_yaml(dev_objects)
+def test_config_carries_what_upstream_ships_and_the_cluster_decides(dev_run: Run, dev_objects: list) -> None:
+    cfg = _config_yaml(dev_run)
+    # The ConfigMap keeps only what holds no secret: config.yaml (with the Redis password) is not there.
+    assert "config.yaml" not in find(dev_objects, "ConfigMap", "archivist-config")["data"]
     assert cfg["hash_algorithm"] == "sha256"  # config/config.yaml:49
     assert cfg["faiss"]["index_dir"].startswith("/data/")  # index.go:89, chat.go:103 on the shared volume
     stages = cfg["gemini"]["agentic"]["stages"]  # config/config.yaml:23-36
@@ -114,18 +125,18 @@ def test_config_carries_what_upstream_ships_and_the_cluster_decides(dev_objects:
     assert stages["methodology_analysis"]["thinking_budget"] == 10000
     assert stages["latex_generation"]["validation"] is True
     assert cfg["graph"]["neo4j"]["database"] == "neo4j"
-    assert "password" not in cfg["graph"]["neo4j"]  # a ConfigMap holds no secret
+    # No Neo4j password: the worker image never opens Neo4j (only cmd/graph-init does; app_config.py).
+    assert "password" not in cfg["graph"]["neo4j"]
     assert cfg["cache"]["redis"]["addr"] == "redis.archivist.svc.cluster.local:6379"
     assert cfg["input_dir"] == "/data/lib"
 
 
 def test_max_workers_follows_the_cpu_limit_and_stays_within_the_node() -> None:
-    objects = manifests(run_config({"images": VALID_IMAGES, "platform": "local",
-                                    "worker": {"resources": {"cpuRequest": "1", "cpuLimit": "8"}}}))
+    run = run_config({"images": VALID_IMAGES, "platform": "local",
+                      "worker": {"resources": {"cpuRequest": "1", "cpuLimit": "8"}}})
     # local: a conservative 2 CPUs unless maxWorkers says otherwise.
-    assert _config_yaml(objects)["processing"]["max_workers"] == LOCAL_CPU_FLOOR
-    objects = manifests(run_config({"images": VALID_IMAGES, "worker": {"maxWorkers": 3}}))
-    assert _config_yaml(objects)["processing"]["max_workers"] == 3
+    assert _config_yaml(run)["processing"]["max_workers"] == LOCAL_CPU_FLOOR
+    assert _config_yaml(run_config({"images": VALID_IMAGES, "worker": {"maxWorkers": 3}}))["processing"]["max_workers"] == 3
 
 
 def test_max_workers_above_the_node_is_refused_by_name() -> None:
@@ -313,7 +324,13 @@ def test_graph_waits_for_kafka_with_a_deadline_before_starting(dev_objects: list
 def test_kafka_partitions_cover_every_graph_consumer(prod_objects: list) -> None:
     kafka = find(prod_objects, "StatefulSet", "kafka")["spec"]["template"]["spec"]["containers"][0]
     partitions = int(next(e["value"] for e in kafka["env"] if e["name"] == "KAFKA_NUM_PARTITIONS"))
-    graph_max = find(prod_objects, "HorizontalPodAutoscaler", "archivist-graph")["spec"]["maxReplicas"]
+    # The graph scales on its consumer lag (KEDA ScaledObject, which makes its own HPA in the cluster)
+    # when there is more than one partition, else on CPU (a plain HPA): exactly one of them owns it.
+    scalers = [o for o in prod_objects if o["metadata"]["name"] == "archivist-graph"
+               and o["kind"] in ("ScaledObject", "HorizontalPodAutoscaler")]
+    assert len(scalers) == 1, [o["kind"] for o in scalers]
+    spec = scalers[0]["spec"]
+    graph_max = spec["maxReplicaCount"] if scalers[0]["kind"] == "ScaledObject" else spec["maxReplicas"]
     assert partitions >= graph_max
     with pytest.raises(ConfigError) as err:
         load_settings({"kafka": {"partitions": 3}, "graph": {"autoscaling": {"maxReplicas": 6}}},

@@ -59,6 +59,14 @@ class BackupStore:
     depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class MetricsScrape:
+    """A prometheus-operator Prometheus scrapes Velero's server metrics (the backup alerts read them)."""
+
+    labels: dict[str, str]  # what the Prometheus selects ServiceMonitors by (monitoring object labels)
+    depends_on: list[pulumi.Resource] = field(default_factory=list)  # the release that installs the CRDs
+
+
 def schedule_name(namespace: str) -> str:
     return f"{namespace}-daily"
 
@@ -103,7 +111,7 @@ def backup_template(namespace: str, settings: BackupSettings) -> dict[str, Any]:
     }
 
 
-def chart_values(store: BackupStore, *, node_agent: bool) -> dict[str, Any]:
+def chart_values(store: BackupStore, *, node_agent: bool, scrape: MetricsScrape | None = None) -> dict[str, Any]:
     repo, tag = VELERO_IMAGE.split(":")
     hardened = {
         "allowPrivilegeEscalation": False,
@@ -158,6 +166,12 @@ def chart_values(store: BackupStore, *, node_agent: bool) -> dict[str, Any]:
             "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}},
             "podLabels": dict(store.pod_labels),
         }
+    if scrape is not None:
+        # Chart 11.3.2 values.yaml `metrics.serviceMonitor`: a ServiceMonitor on the server's metrics Service
+        # (port http-monitoring). Without autodetect, a missing ServiceMonitor CRD fails the install instead of
+        # silently leaving the backup alerts without data.
+        values["metrics"] = {"enabled": True, "serviceMonitor": {
+            "enabled": True, "autodetect": False, "additionalLabels": dict(scrape.labels)}}
     if store.existing_secret:
         values["credentials"] = {"useSecret": True, "existingSecret": store.existing_secret}
     elif store.credentials_file is not None:
@@ -171,7 +185,8 @@ class Backups(pulumi.ComponentResource):
     """Velero, the stack's bucket and identity, the daily Schedule."""
 
     def __init__(self, name: str, *, target: ClusterTarget, settings: BackupSettings, namespace: str,
-                 stack: str, protect: bool, opts: pulumi.ResourceOptions | None = None) -> None:
+                 stack: str, protect: bool, scrape: MetricsScrape | None = None,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:backup:Backups", name, None, opts)
         store = self._store(name, target, settings, stack=stack, protect=protect)
         # The node agent (file-system backup of the shared volume) mounts the kubelet's pod directory
@@ -194,8 +209,9 @@ class Backups(pulumi.ComponentResource):
             namespace=VELERO_NAMESPACE,
             create_namespace=False,
             atomic=True,
-            values=chart_values(store, node_agent=node_agent),
-            opts=target.options(parent=self, depends_on=[ns, *store.depends_on]),
+            values=chart_values(store, node_agent=node_agent, scrape=scrape),
+            opts=target.options(parent=self, depends_on=[ns, *store.depends_on,
+                                                         *(scrape.depends_on if scrape else [])]),
         )
         after_crds = target.options(parent=self, depends_on=[release])
         driver = SNAPSHOT_DRIVERS.get(target.platform)

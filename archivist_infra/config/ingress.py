@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
+from .kube_rules import check_annotations, dns_label, dns_subdomain
 from .reader import ConfigReader
 from .settings import IngressMode, IngressSettings
 
@@ -30,7 +31,6 @@ ACME_SERVERS = {
     "staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
 }
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _GCP_ZONE = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")  # a Cloud DNS managed zone name
 _ROUTE53_ZONE = re.compile(r"^Z[A-Z0-9]{4,32}$")  # a Route 53 hosted zone id
 _DOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$")
@@ -85,9 +85,10 @@ def parse_ingress(root: ConfigReader, platform: str, cluster: Any) -> IngressSet
             reader.problems.add(reader.key(old), f"has moved: to adopt an existing Gateway set gateway.create: false and {new}")
 
     ingress_only = ("className", "tlsIssuer", "annotations")
-    class_name = reader.optional_string("className")
+    class_name = dns_subdomain(reader, "className", "IngressClass")
     tls_issuer = reader.optional_string("tlsIssuer")
     annotations = reader.mapping_of_strings("annotations")
+    check_annotations(reader, "annotations", annotations)  # keys the API server accepts (kube_rules.py)
     if mode != "ingress":
         for key in ingress_only:
             if reader.has(key):
@@ -137,19 +138,18 @@ def parse_ingress(root: ConfigReader, platform: str, cluster: Any) -> IngressSet
 
 
 def _adopted(gateway: ConfigReader) -> AdoptedGateway:
-    name = gateway.optional_string("name")
-    namespace = gateway.optional_string("namespace")
-    section = gateway.optional_string("sectionName")
+    # What an HTTPRoute's parentRef accepts (Gateway API httproutes CRD): the Gateway's object name
+    # (a DNS subdomain), its namespace (a DNS label) and the listener's sectionName (a DNS subdomain).
+    name = dns_subdomain(gateway, "name", "Gateway")
+    namespace = dns_label(gateway, "namespace", "namespace")
+    section = dns_subdomain(gateway, "sectionName", "Gateway listener")
     https = gateway.boolean("https", False)
     for key in ("controller",):
         if gateway.has(key):
             gateway.raw(key)
             gateway.problems.add(gateway.key(key), "is only used when the stack creates the Gateway (gateway.create: true)")
     gateway.reject_unknown()
-    for key, value in (("name", name), ("namespace", namespace), ("sectionName", section)):
-        if value is not None and (len(value) > 63 or not _DNS_LABEL.match(value)):
-            gateway.problems.add(gateway.key(key), f"{value!r} is not a valid Kubernetes name")
-    if name is None:
+    if gateway.optional_string("name") is None:  # absent or empty (an invalid name is refused above)
         gateway.problems.add(gateway.key("name"),
                              "an adopted Gateway (gateway.create: false) needs its name, and gateway.namespace if not this stack's")
     return AdoptedGateway(name=name or "", namespace=namespace, section_name=section, https=https)

@@ -2,7 +2,8 @@
 
 The graph service consumes `paper.processed` as group `graph-builder`; CPU says nothing about
 its backlog, the group's lag does. Bounds and scale-up/scale-down behaviour stay those of
-`archivist:graph.autoscaling` (the guide's 2-10), capped at the topic's partitions: a consumer
+`archivist:graph.autoscaling` (the guide's 2-10): `kafka.partitions` defaults to at least the graph's
+maxReplicas and an explicit value below it is refused (config/load.py `_kafka`), since a consumer
 beyond the partition count gets no partition and sits idle.
 """
 
@@ -61,6 +62,6 @@ def parse_keda(root: ConfigReader, *, graph: Any, kafka: Any) -> KedaSettings:
             f"{hi} is above archivist:kafka.partitions {partitions}: KEDA would never use the extra replicas; "
             "lower maxReplicas or raise kafka.partitions",
         )
-    # The guide's default upper bound (10) is capped at the partitions instead of refused.
+    # The default partitions cover the graph's maxReplicas (load.py `_kafka`); the cap is only a guard.
     return KedaSettings(enabled=True, lag_threshold=threshold, activation_lag_threshold=activation,
                         polling_interval_seconds=polling, min_replicas=lo, max_replicas=min(hi, max(partitions, lo)))

@@ -97,7 +97,10 @@ class AppService(pulumi.ComponentResource):
                 claim_spec: Spec = {"access_modes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}}
                 if storage_class:
                     claim_spec["storage_class_name"] = storage_class
-                claims.append({"metadata": {"name": claim, "labels": labels}, "spec": claim_spec})
+                # A per-replica disk is a store's disk to the backups: Velero's volume policy snapshots claims
+                # labelled component=store (backup/__init__.py `volume_policy`).
+                claim_labels = {**labels, "app.kubernetes.io/component": "store"}
+                claims.append({"metadata": {"name": claim, "labels": claim_labels}, "spec": claim_spec})
             self.workload: k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet = k8s.apps.v1.StatefulSet(
                 f"{app}-statefulset",
                 metadata={"name": app, "namespace": ctx.namespace, "labels": labels,

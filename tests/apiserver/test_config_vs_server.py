@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 from archivist_infra.config.problems import ConfigError
 
 from .kube import Cluster
-from .stacks import ROOT, apply_render, cleanup, config_value, read_stack_file, render, with_config
+from .stacks import ROOT, apply_render, cleanup, read_stack_file, render, with_config
 
 BASE = read_stack_file(ROOT / "examples" / "stacks" / "kind.yaml")
-IMAGES = config_value(BASE, "images")
+# Ready-made references (all three, pinned) so the worker's can vary; the stack file builds from source.
+IMAGES = {app: f"registry.example.com/archivist/{app}:1.0.0" for app in ("worker", "search", "graph")}
 
 # Values a user may plausibly type, good and bad, for each kind of field.
 NAME_LIKE = ["standard", "fast.ssd", "premium-rwo", "Fast_SSD", "a" * 63, "a" * 64, "x", "-x", "traefik"]
@@ -75,9 +76,11 @@ ingress = st.one_of(
     st.fixed_dictionaries({"mode": st.just("ingress"), "host": st.sampled_from(HOSTS)}, optional={
         "className": st.sampled_from(NAME_LIKE), "tlsIssuer": text,
         "annotations": st.dictionaries(st.sampled_from(ANNOTATION_KEYS), text, max_size=2)}),
+    # An adopted Gateway (ingress.gateway.create: false): names the route's parentRef carries.
     st.fixed_dictionaries({"mode": st.just("gateway"), "host": st.sampled_from(HOSTS),
-                           "gatewayName": st.sampled_from(NAME_LIKE)},
-                          optional={"gatewayNamespace": st.sampled_from(NAME_LIKE)}),
+                           "gateway": st.fixed_dictionaries(
+                               {"create": st.just(False), "name": st.sampled_from(NAME_LIKE)},
+                               optional={"namespace": st.sampled_from(NAME_LIKE)})}),
 )
 
 configs = st.fixed_dictionaries(

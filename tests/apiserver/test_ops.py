@@ -126,8 +126,9 @@ def test_status_json_names_the_same_workloads_autoscalers_and_claims_the_stack_r
     assert rc == 1 and data["healthy"] is False
     assert {(w["kind"], w["name"]) for w in data["workloads"]} == {
         (o["kind"], o["metadata"]["name"]) for o in dev_objects if o["kind"] in WORKLOAD_KINDS}
+    # HPAs, and KEDA's ScaledObject for the graph (KEDA makes its HPA only once its operator runs).
     assert {a["name"] for a in data["autoscalers"]} == {
-        o["metadata"]["name"] for o in dev_objects if o["kind"] == "HorizontalPodAutoscaler"}
+        o["metadata"]["name"] for o in dev_objects if o["kind"] in ("HorizontalPodAutoscaler", "ScaledObject")}
     claims = {c["name"] for c in data["claims"]}
     assert "archivist-data" in claims
     assert any(p.startswith("pod ") and "Pending" in p for p in data["problems"])

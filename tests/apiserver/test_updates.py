@@ -16,10 +16,12 @@ from .updates import Update, apply_then_update
 
 # The kind example renders quickly (local platform, no cloud SDK) and runs every tier.
 BASE = read_stack_file(ROOT / "examples" / "stacks" / "kind.yaml")
+# Ready-made references (all three, pinned by tag) instead of the stack's own build from the pinned source.
+IMAGES = {app: f"registry.example.com/archivist/{app}:1.0.0" for app in ("worker", "search", "graph")}
 
 
 def _images(**changes: str) -> dict[str, str]:
-    return {**config_value(BASE, "images"), **changes}
+    return {**IMAGES, **changes}
 
 
 def _container_images(obj: dict[str, Any]) -> list[str]:
@@ -42,22 +44,23 @@ def _assert_accepted(update: Update) -> None:
 
 
 def test_another_image_tag_is_accepted_and_rolls_only_that_deployment(cluster: Cluster) -> None:
-    new = "archivist/worker:0.2.0"
-    after = with_config(BASE, images=_images(worker=new))
-    with apply_then_update(cluster, BASE, after) as up:
-        assert up.changed() == ["Deployment/archivist-worker"]
+    new = "registry.example.com/archivist/graph:1.0.1"
+    before = with_config(BASE, images=_images())
+    after = with_config(BASE, images=_images(graph=new))
+    with apply_then_update(cluster, before, after) as up:
+        assert up.changed() == ["Deployment/archivist-graph"]
         _assert_accepted(up)
-        live = up.live("deployment", "archivist-worker")
+        live = up.live("deployment", "archivist-graph")
         assert set(_container_images(live)) == {new}
         # The Deployment controller rolls it: a new ReplicaSet with the new image gets a pod.
         def new_pods() -> list[dict[str, Any]]:
             snap = snapshot(cluster, up.namespace)
             sets = [rs["metadata"]["name"] for rs in snap.get("ReplicaSet", [])
                     if new in _container_images(rs)
-                    and any(o["name"] == "archivist-worker" for o in rs["metadata"].get("ownerReferences", []))]
+                    and any(o["name"] == "archivist-graph" for o in rs["metadata"].get("ownerReferences", []))]
             return [p for p in snap.get("Pod", [])
                     if any(o["name"] in sets for o in p["metadata"].get("ownerReferences", []))]
-        _wait(new_pods, "no pod of the new worker ReplicaSet")
+        _wait(new_pods, "no pod of the new graph ReplicaSet")
 
 
 def test_another_ingress_host_is_accepted_in_place_for_an_ingress(cluster: Cluster) -> None:
@@ -72,8 +75,9 @@ def test_another_ingress_host_is_accepted_in_place_for_an_ingress(cluster: Clust
 
 
 def test_another_ingress_host_is_accepted_in_place_for_a_gateway_route(cluster: Cluster) -> None:
-    gateway = {"mode": "gateway", "host": "archivist.example.com", "gatewayName": "public",
-               "gatewayNamespace": "gateway-system"}
+    # A platform team's shared Gateway, adopted: the stack renders only the route.
+    gateway = {"mode": "gateway", "host": "archivist.example.com",
+               "gateway": {"create": False, "name": "public", "namespace": "gateway-system"}}
     before = with_config(BASE, ingress=gateway)
     after = with_config(BASE, ingress={**gateway, "host": "papers.example.org"})
     with apply_then_update(cluster, before, after) as up:
@@ -83,14 +87,11 @@ def test_another_ingress_host_is_accepted_in_place_for_a_gateway_route(cluster: 
         assert live["spec"]["hostnames"] == ["papers.example.org"]
 
 
-def test_bigger_store_volume_today_is_refused_as_a_statefulset_claim_template_change(cluster: Cluster) -> None:
-    """TODAY'S verdict, recorded for the data branch (which makes the claims grow in place).
-
-    The program renders the size only in the StatefulSet's volumeClaimTemplates, a field the
-    server never lets change, and no claim is patched: the server refuses the StatefulSet and
-    the claim keeps its old size. When the program patches the PVCs instead, this test must
-    be turned into `the claim grows in place and nothing is refused`.
-    """
+def test_a_bigger_claim_template_is_refused_which_is_why_pulumi_never_sends_it(cluster: Cluster) -> None:
+    """The server never lets a StatefulSet's volumeClaimTemplates change. A plain apply of the render
+    (what kubectl sends) is refused for it and the claim keeps its size; the program therefore tells
+    Pulumi to ignore that field and patches each claim instead (tiers/volume_growth.py), which
+    tests/apiserver/test_volume_growth.py proves on this server (accepted, same uid, claim grown)."""
     neo4j = {**(config_value(BASE, "neo4j") or {}), "storage": {"size": "2Gi"}}
     before = with_config(BASE, neo4j=neo4j)
     after = with_config(BASE, neo4j={**neo4j, "storage": {"size": "4Gi"}})
@@ -105,15 +106,11 @@ def test_bigger_store_volume_today_is_refused_as_a_statefulset_claim_template_ch
         assert claim["spec"]["resources"]["requests"]["storage"] == "2Gi"
 
 
-def test_more_kafka_brokers_today_are_accepted_in_place_by_the_server(cluster: Cluster) -> None:
-    """TODAY'S verdict, recorded for the data branch (which handles broker changes on purpose).
-
-    1 -> 3 brokers changes the StatefulSet's replicas and pod template (quorum voters,
-    replication factors) and adds a disruption budget: fields the server lets change, so it
-    accepts everything and makes the two new broker pods. Whether a running KRaft quorum
-    survives that voter change is not something the server checks; the data branch decides.
-    """
-    kafka = {**(config_value(BASE, "kafka") or {}), "brokers": 1}
+def test_more_kafka_brokers_with_a_fixed_quorum_are_accepted_in_place(cluster: Cluster) -> None:
+    """1 -> 3 brokers with the controller quorum held at 1 (`kafka.controllers`): the new pods are
+    brokers only, the voter set is untouched, and every changed field is one the server lets change.
+    (A changed voter count is refused on purpose: tests/apiserver/test_volume_growth.py.)"""
+    kafka = {**(config_value(BASE, "kafka") or {}), "brokers": 1, "controllers": 1}
     before = with_config(BASE, kafka=kafka)
     after = with_config(BASE, kafka={**kafka, "brokers": 3})
     with apply_then_update(cluster, before, after) as up:

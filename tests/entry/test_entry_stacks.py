@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pulumi
@@ -24,6 +25,20 @@ def value(output: Any) -> Any:
 
 def out(run: engine.Run, key: str) -> Any:
     return value(run.result.outputs()[key])
+
+
+def charts_the_entry_adds(run: engine.Run, config: dict[str, Any]) -> list[str]:
+    """The Helm charts `run` installs beyond the same stack without a public entry. Other tiers
+    install their own (KEDA for the graph's lag scaling, kube-prometheus-stack on a local cluster)."""
+    from conftest import run_config
+
+    def charts(r: engine.Run) -> Counter[str]:
+        return Counter(str(rel.inputs["chart"]) for rel in r.by_type(RELEASE))
+
+    without = charts(run_config({**config, "ingress": {"mode": "none"}}))
+    with_entry = charts(run)
+    assert not without - with_entry, "the entry must not drop another tier's release"
+    return sorted((with_entry - without).elements())
 
 
 def kinds(objects: list[dict[str, Any]]) -> set[str]:
@@ -146,14 +161,15 @@ def test_entry_namespace_enforces_the_restricted_pod_security_level(entry_object
 def test_url_is_http_when_the_entry_serves_no_tls() -> None:
     from conftest import VALID_IMAGES, run_config
 
-    run = run_config({"images": VALID_IMAGES, "ingress": {"mode": "gateway", "host": "archivist.localtest.me"}})
+    config = {"images": VALID_IMAGES, "ingress": {"mode": "gateway", "host": "archivist.localtest.me"}}
+    run = run_config(config)
     assert out(run, "ingressUrl") == "http://archivist.localtest.me"
     from archivist_infra.offline.render import manifests
 
     objects = manifests(run)
     assert not kinds(objects) & {"ClusterIssuer", "Certificate"}
     assert [ln["name"] for ln in one(objects, "Gateway")["spec"]["listeners"]] == ["http"]
-    assert [r.inputs["chart"] for r in run.by_type(RELEASE)] == [eg.ENVOY_GATEWAY_CHART]
+    assert charts_the_entry_adds(run, config) == [eg.ENVOY_GATEWAY_CHART]  # no cert-manager without TLS
 
 
 def test_adopted_gateway_creates_nothing_but_the_route() -> None:
@@ -161,11 +177,12 @@ def test_adopted_gateway_creates_nothing_but_the_route() -> None:
 
     from archivist_infra.offline.render import manifests
 
-    run = run_config({"images": VALID_IMAGES, "ingress": {"mode": "gateway", "host": HOST, "gateway": {
-        "create": False, "name": "shared", "namespace": "platform-gw", "sectionName": "websecure", "https": True}}})
+    config = {"images": VALID_IMAGES, "ingress": {"mode": "gateway", "host": HOST, "gateway": {
+        "create": False, "name": "shared", "namespace": "platform-gw", "sectionName": "websecure", "https": True}}}
+    run = run_config(config)
     objects = manifests(run)
     assert kinds(objects) & {"Gateway", "GatewayClass", "EnvoyProxy", "ClusterIssuer", "Certificate"} == set()
-    assert run.by_type(RELEASE) == []
+    assert charts_the_entry_adds(run, config) == []  # neither a gateway controller nor cert-manager
     route = [o for o in objects if o["kind"] == "HTTPRoute"]
     assert len(route) == 1
     assert route[0]["spec"]["parentRefs"] == [{"name": "shared", "namespace": "platform-gw", "sectionName": "websecure"}]
