@@ -81,7 +81,8 @@ def test_another_ingress_host_is_accepted_in_place_for_a_gateway_route(cluster: 
     before = with_config(BASE, ingress=gateway)
     after = with_config(BASE, ingress={**gateway, "host": "papers.example.org"})
     with apply_then_update(cluster, before, after) as up:
-        assert up.changed() == ["HTTPRoute/archivist"]
+        # The route and the blackbox probe of the public host (monitoring) follow the host.
+        assert up.changed() == ["HTTPRoute/archivist", "Probe/archivist-public"]
         _assert_accepted(up)
         live = up.live("httproute.gateway.networking.k8s.io", "archivist")
         assert live["spec"]["hostnames"] == ["papers.example.org"]
