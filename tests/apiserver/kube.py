@@ -12,7 +12,7 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,6 +92,19 @@ class Cluster:
                 raise AssertionError(f"namespace {name}: no default ServiceAccount after 60 s")
             time.sleep(0.3)
         return name
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 60, poll: float = 0.3) -> Any:
+    """The first truthy value of `check()`; fails naming `what` after `timeout` seconds. Controllers act
+    asynchronously, so every assertion about what they create waits for it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(poll)
 
 
 def find_kubectl(envtest_dir: Path | None) -> str:

@@ -14,7 +14,7 @@ from archivist_infra.offline.render import manifests
 from archivist_infra.tiers.worker import job_name, on_demand_job
 from tests.conftest import run_config
 
-from .kube import Cluster
+from .kube import Cluster, wait_for
 
 # The dev stack's figures (Pulumi.dev.yaml) and the guide's defaults (prod sizes on `local`).
 STACKS: dict[str, dict[str, Any]] = {
@@ -31,16 +31,6 @@ STACKS: dict[str, dict[str, Any]] = {
 def _events(cluster: Cluster, namespace: str) -> list[dict[str, Any]]:
     return cluster.items("events", namespace=namespace)
 
-
-def _wait(what: str, check: Any, timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.5)
 
 
 @pytest.fixture(scope="module", params=sorted(STACKS))
@@ -67,7 +57,7 @@ def test_an_on_demand_run_from_the_cronjob_gets_an_admitted_pod(cluster: Cluster
     name = job_name(time.strftime("%Y%m%d%H%M%S", time.gmtime()))
     created = cluster.run("create", "job", "--from=cronjob/archivist-worker", name, "-n", namespace)
     assert created.ok, created.stderr
-    pods = _wait(f"a pod of job {name}", lambda: [
+    pods = wait_for(f"a pod of job {name}", lambda: [
         p for p in cluster.items("pods", namespace=namespace)
         if p["metadata"].get("labels", {}).get("job-name") == name])
     assert pods[0]["spec"]["restartPolicy"] == "Never"
@@ -84,8 +74,8 @@ def test_the_services_controllers_create_admitted_pods(cluster: Cluster, deploye
                 if p["metadata"].get("labels", {}).get("app.kubernetes.io/name") == app]
 
     # No HPA acts without metrics here: the controllers create one pod each (replicas default to 1).
-    _wait("a graph pod", lambda: pods_of("archivist-graph"))
-    _wait("a search pod", lambda: pods_of("archivist-search"))
+    wait_for("a graph pod", lambda: pods_of("archivist-graph"))
+    wait_for("a search pod", lambda: pods_of("archivist-search"))
     # The search StatefulSet makes the replica's own index claim.
     claims = {c["metadata"]["name"] for c in cluster.items("persistentvolumeclaims", namespace=namespace)}
     assert "index-archivist-search-0" in claims
@@ -99,6 +89,6 @@ def test_the_ops_job_built_from_the_live_cronjob_is_admitted(cluster: Cluster, d
     job = on_demand_job(cron, "20000101000000")
     created = cluster.apply([job])
     assert created.ok, created.stderr
-    _wait("the ops job's pod", lambda: [
+    wait_for("the ops job's pod", lambda: [
         p for p in cluster.items("pods", namespace=namespace)
         if p["metadata"].get("labels", {}).get("job-name") == job["metadata"]["name"]])

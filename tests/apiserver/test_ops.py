@@ -29,7 +29,7 @@ from archivist_infra.ops.restart import RESTARTED_AT, restart
 from archivist_infra.ops.scale import PAUSED, scale
 from archivist_infra.ops.status import status
 
-from .kube import Cluster
+from .kube import Cluster, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "CronJob")
@@ -41,16 +41,6 @@ def ops_for(cluster: Cluster, namespace: str, *, as_json: bool = False) -> tuple
               out=Out(json=as_json, file=buf, err_file=io.StringIO()), poll_seconds=0.1)
     return ops, buf
 
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float = 60) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.3)
 
 
 def in_namespace(objects: list[dict[str, Any]], namespace: str) -> list[dict[str, Any]]:
