@@ -21,6 +21,7 @@ VERBS = {
     "upload": "copy PDFs into the worker's inbox /data/lib on the shared claim archivist-data",
     "process": "run a batch now: a Job from the worker CronJob, followed to the end",
     "backup": "a Velero Backup from Schedule velero/<namespace>-daily, followed to the end",
+    "qdrant-drain": "move every shard off Qdrant peer qdrant-N, then remove the peer (--yes; plan only without)",
     "restore": "a Velero Restore from --from NAME or the newest Completed backup (--into NS for a drill)",
 }
 
@@ -59,6 +60,11 @@ def add_ops_parser(sub: Any) -> None:
     p["top"].add_argument("--containers", action="store_true", help="one row per container")
     p["upload"].add_argument("files", nargs="+", type=Path, metavar="PDF")
     p["upload"].add_argument("--timeout", type=float, default=300, help="seconds to wait for the uploader pod")
+    p["qdrant-drain"].add_argument("--peer", type=int, required=True, metavar="ORDINAL",
+                                   help="the pod ordinal N of qdrant-N to drain (not 0)")
+    p["qdrant-drain"].add_argument("--yes", action="store_true", help="do it (default: print the plan only)")
+    p["qdrant-drain"].add_argument("--timeout", type=float, default=1800,
+                                   help="seconds to wait for a collection's shards to move")
     for name in ("process", "backup", "restore"):
         p[name].add_argument("--timeout", type=float, default=3600, help="seconds to follow before giving up watching")
         p[name].add_argument("--no-wait", dest="wait", action="store_false", help="create it and return")
@@ -131,6 +137,10 @@ def _dispatch(args: argparse.Namespace, project_dir: Path) -> int:
         from .process import process
 
         return process(ops, timeout=args.timeout, wait=args.wait)
+    if verb == "qdrant-drain":
+        from .qdrant import qdrant_drain
+
+        return qdrant_drain(ops, args.peer, yes=args.yes, timeout=args.timeout)
     from . import velero
 
     if verb == "backup":

@@ -16,7 +16,8 @@ from archivist_infra.ops.errors import OpsError
 
 ROOT = Path(__file__).resolve().parents[2]
 # The issue's list (issue 12 "ops", issue 11 backup/restore).
-REQUIRED_VERBS = ("status", "logs", "scale", "restart", "port-forward", "top", "upload", "process", "backup", "restore")
+REQUIRED_VERBS = ("status", "logs", "scale", "restart", "port-forward", "top", "upload", "process", "backup", "restore",
+                  "qdrant-drain")
 
 
 def test_ops_help_lists_every_verb() -> None:
