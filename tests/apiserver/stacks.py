@@ -205,11 +205,14 @@ def wait_for_default_service_account(cluster: Cluster, namespace: str, timeout: 
 
 def cleanup(cluster: Cluster, rendered: Rendered) -> None:
     """Delete what the render made at cluster scope (other stacks render the same StorageClass names
-    with other provisioners, and those fields are immutable), then its namespace, without waiting."""
+    with other provisioners, and those fields are immutable), then its namespace, without waiting.
+    Shared namespaces the stacks render by fixed name (`velero`, the entry's) are waited for: the next
+    stack re-creates them, and an apply into one still terminating is refused as NotFound."""
     for obj in rendered.objects:
         if is_cluster_scoped(cluster, obj):
             kind = obj["kind"] if "/" not in obj["apiVersion"] else f"{obj['kind']}.{obj['apiVersion'].split('/')[0]}"
-            cluster.run("delete", kind, obj["metadata"]["name"], "--ignore-not-found", "--wait=false")
+            wait = "--wait=true" if obj["kind"] == "Namespace" else "--wait=false"
+            cluster.run("delete", kind, obj["metadata"]["name"], "--ignore-not-found", wait, "--timeout=120s")
     cluster.run("delete", "namespace", rendered.namespace, "--ignore-not-found", "--wait=false")
 
 
