@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         return run_ops(args, PROJECT_DIR)
     try:
         if args.command == "capacity":
-            from .offline.capacity_report import capacity_text
+            from .capacity.report import capacity_text
 
             print(capacity_text(args.stack, args.config_file, PROJECT_DIR), end="")
             return 0

@@ -9,19 +9,19 @@ from decimal import Decimal
 import pulumi
 
 from .backup import Backups, MetricsScrape
-from .capacity import Capacity
+from .capacity.demands_from_settings import workload_demands
+from .capacity.figures import Capacity
+from .capacity.sizing import stack_capacity
 from .config.backup import BackupSettings
 from .config.quantity import parse_quantity
 from .config.security import SecuritySettings
 from .config.settings import Settings
 from .config.worker import WorkerRunSettings
 from .config.worker import max_workers as worker_max_workers
-from .demands_from_settings import workload_demands
 from .entry.routes import Service
 from .images import deploy_images
 from .platforms import platform_module
 from .secrets_backend import publisher as secret_publisher
-from .sizing import stack_capacity
 from .tiers.app_config import AppConfig, StoreEndpoints
 from .tiers.archivist_apps import ArchivistApps, deploy_apps
 from .tiers.context import TierContext

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pulumi.runtime.config import set_all_config
 
-from archivist_infra.demands_from_settings import workload_demands
+from archivist_infra.capacity.demands_from_settings import workload_demands
+from archivist_infra.capacity.sizing import stack_capacity
 from archivist_infra.offline import engine
 from archivist_infra.offline.stackfile import read_stack
 from archivist_infra.program import read_raw_config_and_settings
-from archivist_infra.sizing import stack_capacity
 from tests.conftest import ROOT, VALID_IMAGES
 
 

@@ -413,7 +413,7 @@ def test_only_kedas_operator_may_reach_kafka_from_outside_and_only_on_9092(prod_
 
 
 def test_capacity_and_quota_count_the_graph_at_its_lag_scaling_maximum() -> None:
-    from archivist_infra.demands_from_settings import workload_demands
+    from archivist_infra.capacity.demands_from_settings import workload_demands
 
     s = settings({"kafka": {"partitions": 3}, "graph": {"autoscaling": {"maxReplicas": 3}}})
     graph = next(d for d in workload_demands(s) if d.name == "archivist-graph")

@@ -290,7 +290,7 @@ def test_a_listening_service_mode_worker_gets_its_service_and_endpoint(tmp_path:
 
 
 def test_batch_worker_capacity_counts_a_scheduled_and_an_on_demand_run() -> None:
-    from archivist_infra.demands_from_settings import workload_demands
+    from archivist_infra.capacity.demands_from_settings import workload_demands
 
     settings = load_settings({"images": VALID_IMAGES}, project="archivist", stack="t",
                              secrets_present={"geminiApiKey"})

@@ -1,6 +1,6 @@
 """The exporters the monitoring tier runs in the stack's namespace: names, ports and sizes.
 
-Kept free of Pulumi so capacity planning and the quota can count them (demands_from_settings.py).
+Kept free of Pulumi so capacity planning and the quota can count them (capacity/demands_from_settings.py).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 if TYPE_CHECKING:
-    from ..capacity import NodeBounds, StorageBilling
+    from ..capacity.figures import NodeBounds, StorageBilling
     from ..config.reader import ConfigReader
     from .target import ClusterTarget
 

@@ -26,7 +26,7 @@ from pulumi_azure_native import (
     resources,
 )
 
-from ..capacity import NodeBounds, StorageBilling
+from ..capacity.figures import NodeBounds, StorageBilling
 from ..config.reader import ConfigReader
 from . import storage_classes as sc
 from .allocatable import aks_table

@@ -20,7 +20,7 @@ from pulumi_aws.get_partition import get_partition_output
 from pulumi_aws.provider import Provider as AwsProvider
 from pulumi_kubernetes.helm.v3 import Release, ReleaseArgs, RepositoryOptsArgs
 
-from ..capacity import NodeBounds, StorageBilling
+from ..capacity.figures import NodeBounds, StorageBilling
 from ..config.reader import ConfigReader
 from ..images import APP_IMAGES
 from . import storage_classes as sc

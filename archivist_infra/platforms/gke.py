@@ -22,7 +22,7 @@ from pulumi_gcp import (
     serviceaccount,
 )
 
-from ..capacity import NodeBounds, StorageBilling
+from ..capacity.figures import NodeBounds, StorageBilling
 from ..config.reader import ConfigReader
 from . import storage_classes as sc
 from .allocatable import table

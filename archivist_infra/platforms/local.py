@@ -15,7 +15,7 @@ from decimal import Decimal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..capacity import AS_REQUESTED, NodeBounds, StorageBilling
+from ..capacity.figures import AS_REQUESTED, NodeBounds, StorageBilling
 from ..config.quantity import GI
 from ..config.reader import ConfigReader
 from .common import StorageClassConfig, parse_node_shape, parse_storage_classes

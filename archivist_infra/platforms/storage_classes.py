@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes.storage.v1 as storage
 
-from ..capacity import GI, TI, BillingRule
+from ..capacity.figures import GI, TI, BillingRule
 from .common import StorageClassConfig, reclaim_policy_for
 from .target import StorageClasses
 

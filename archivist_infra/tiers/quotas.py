@@ -15,7 +15,7 @@ from decimal import Decimal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..demand import WorkloadDemand
+from ..capacity.demand import WorkloadDemand
 from .context import TierContext
 
 # Rollouts surge new pods before old ones go (maxSurge): a quarter on top of the maximum.

@@ -5,7 +5,7 @@ import re
 
 import pulumi
 
-from archivist_infra.capacity import GI, NodeBounds
+from archivist_infra.capacity.figures import GI, NodeBounds
 from archivist_infra.offline.mock_outputs import (
     MOCK_DEPLOYER,
     MOCK_KUBELET_OBJECT_ID,

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from archivist_infra.capacity import AS_REQUESTED, GI, TI, NodeBounds, StorageBilling, compute_capacity
+from archivist_infra.capacity.demand import VolumeDemand, WorkloadDemand
+from archivist_infra.capacity.figures import AS_REQUESTED, GI, TI, NodeBounds, StorageBilling, compute_capacity
 from archivist_infra.config.quantity import MI
-from archivist_infra.demand import VolumeDemand, WorkloadDemand
 from archivist_infra.platforms import storage_classes as sc
 from archivist_infra.platforms.allocatable import allocatable
 

@@ -4,7 +4,7 @@ import json
 
 import pulumi
 
-from archivist_infra.capacity import NodeBounds
+from archivist_infra.capacity.figures import NodeBounds
 from archivist_infra.platforms import eks
 
 from .conftest import RecordingMonitor, reader, settled

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pulumi
 
-from archivist_infra.capacity import NodeBounds
+from archivist_infra.capacity.figures import NodeBounds
 from archivist_infra.platforms import gke
 
 from .conftest import RecordingMonitor, reader, settled

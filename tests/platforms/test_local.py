@@ -3,7 +3,7 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from archivist_infra.capacity import NodeBounds
+from archivist_infra.capacity.figures import NodeBounds
 from archivist_infra.platforms import PLATFORMS, local, platform_module
 
 from .conftest import RecordingMonitor, reader, settled

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 
-from .config.quantity import GI, format_bytes, format_cpu
+from ..config.quantity import GI, format_bytes, format_cpu
 from .demand import AccessKind, WorkloadDemand
 
 TI = GI * 1024

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from pulumi.runtime.config import set_all_config
 
+from ..offline.stackfile import read_stack
 from ..program import read_raw_config_and_settings
-from ..sizing import stack_capacity
-from .stackfile import read_stack
+from .sizing import stack_capacity
 
 
 def capacity_text(stack: str, config_file: Path | None, project_dir: Path) -> str:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from .config.quantity import parse_quantity
-from .config.settings import Resources, Settings
+from ..config.quantity import parse_quantity
+from ..config.settings import Resources, Settings
+from ..monitoring.exporters import EXPORTER_RESOURCES
 from .demand import AccessKind, VolumeDemand, WorkloadDemand
-from .monitoring.exporters import EXPORTER_RESOURCES
 
 
 def _q(text: str) -> Decimal:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .capacity import Capacity, compute_capacity
-from .config.settings import Settings
+from ..config.settings import Settings
+from ..platforms import platform_module
 from .demands_from_settings import workload_demands
-from .platforms import platform_module
+from .figures import Capacity, compute_capacity
 
 
 def stack_capacity(settings: Settings) -> Capacity:
