@@ -9,12 +9,26 @@ the GSA needs only the bucket (roles/storage.objectAdmin on it), not the plugin'
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 import pulumi
 from pulumi_gcp import serviceaccount, storage
 
 from ..config.backup import BackupSettings
 from ..platforms.target import CloudContext
 from . import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStore
+
+
+def velero_account_id(project: str, stack: str) -> str:
+    """The Velero GSA's id, one per stack: a fixed id collides when two stacks share a GCP project.
+
+    6-30 characters, `[a-z][-a-z0-9]*[a-z0-9]` (pulumi_gcp serviceaccount/account.py: account_id):
+    "velero-" + up to 14 characters of the stack name + "-" + 8 hex digits of project/stack.
+    """
+    digest = hashlib.sha256(f"{project}/{stack}".encode()).hexdigest()[:8]
+    stem = re.sub(r"[^a-z0-9]", "", stack.lower())[:14]
+    return f"velero-{stem}-{digest}" if stem else f"velero-{digest}"
 
 
 def backup_store(name: str, parent: pulumi.Resource, cloud: CloudContext, settings: BackupSettings, *,
@@ -39,8 +53,17 @@ def backup_store(name: str, parent: pulumi.Resource, cloud: CloudContext, settin
         opts=pulumi.ResourceOptions(parent=parent, protect=protect),
     )
     account = serviceaccount.Account(
-        f"{name}-velero-sa", project=cloud.project, account_id="archivist-velero",
-        display_name="Velero backups of Archivist", opts=child,
+        f"{name}-velero-sa", project=cloud.project,
+        account_id=velero_account_id(pulumi.get_project(), pulumi.get_stack()),
+        display_name=f"Velero backups of Archivist ({pulumi.get_stack()})", opts=child,
+    )
+    # `velero backup logs/describe` and `velero backup download` hand out signed URLs; under Workload
+    # Identity there is no key to sign with, so the plugin signs through the IAM Credentials API as
+    # this account: it needs iam.serviceAccounts.signBlob on itself (velero-plugin-for-gcp README,
+    # "Set permissions for Velero", note on signed URLs). Token Creator on the account alone holds it.
+    serviceaccount.IAMMember(
+        f"{name}-velero-sign-urls", service_account_id=account.name, role="roles/iam.serviceAccountTokenCreator",
+        member=pulumi.Output.concat("serviceAccount:", account.email), opts=child,
     )
     storage.BucketIAMMember(
         f"{name}-velero-bucket-access", bucket=bucket.name, role="roles/storage.objectAdmin",

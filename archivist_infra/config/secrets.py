@@ -47,7 +47,9 @@ def duration_seconds(text: str) -> int:
 def default_vault_name(project: str, stack: str) -> str:
     """A stable, globally-unlikely-to-clash vault name within Azure's 24 characters."""
     digest = hashlib.sha256(f"{project}/{stack}".encode()).hexdigest()[:8]
-    stem = re.sub(r"[^a-z0-9]", "", f"{project}{stack}".lower())[:13] or "archivist"
+    # "kv-" + stem + "-" + 8 hex digits: a 12-character stem makes 24, Azure's maximum. The stem
+    # may be empty (a project and stack of symbols only); "kv--" would break the single-dash rule.
+    stem = re.sub(r"[^a-z0-9]", "", f"{project}{stack}".lower())[:12] or "archivist"
     return f"kv-{stem}-{digest}"
 
 
