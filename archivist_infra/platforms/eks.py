@@ -20,6 +20,7 @@ from pulumi_aws.get_partition import get_partition_output
 from pulumi_aws.provider import Provider as AwsProvider
 from pulumi_kubernetes.helm.v3 import Release, ReleaseArgs, RepositoryOptsArgs
 
+from .. import versions
 from ..capacity.figures import NodeBounds, StorageBilling
 from ..config.reader import ConfigReader
 from ..images import APP_IMAGES
@@ -65,10 +66,9 @@ _REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]$")
 _VERSION = re.compile(r"^1\.[0-9]{2}$")
 _SUBNET = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _VPC = re.compile(r"^vpc-[0-9a-f]{8,17}$")
-# cluster-autoscaler embeds the scheduler, so its minor must match the cluster's: the chart per
-# Kubernetes minor (kubernetes/autoscaler cluster-autoscaler/README.md "Releases"; appVersion read from
-# charts/cluster-autoscaler/Chart.yaml at tags cluster-autoscaler-chart-9.43.0 / 9.46.6 / 9.50.1).
-AUTOSCALER_CHARTS = {"1.31": "9.43.0", "1.32": "9.46.6", "1.33": "9.50.1"}
+# The chart per Kubernetes minor (the autoscaler's minor must match the cluster's) and the default minor:
+# dated and sourced in versions.py, checked against the calendar by tests/test_lifecycle.py.
+AUTOSCALER_CHARTS = versions.AUTOSCALER_CHARTS
 
 
 @dataclass(frozen=True)
@@ -132,7 +132,8 @@ def parse(reader: ConfigReader) -> EksSettings:
         reader.problems.add(reader.key("efs.fileSystemId"),
                             "an adopted cluster needs an existing EFS file system for ReadWriteMany volumes "
                             "(or name a class in storageClasses.readWriteMany)")
-    kubernetes_version = reader.string("kubernetesVersion", "1.33", pattern=_VERSION, hint="e.g. '1.33'")
+    kubernetes_version = reader.string("kubernetesVersion", versions.EKS_DEFAULT_VERSION, pattern=_VERSION,
+                                       hint=f"a minor such as '{versions.EKS_DEFAULT_VERSION}' (docs/lifecycle.md)")
     chart = reader.string("autoscalerChartVersion", AUTOSCALER_CHARTS.get(kubernetes_version, ""))
     if create and not chart:
         reader.problems.add(reader.key("autoscalerChartVersion"),

@@ -33,7 +33,7 @@ def test_creates_network_cluster_nodes_irsa_addons_efs_ecr(monitor: RecordingMon
         assert "aws:index/getAvailabilityZones:getAvailabilityZones" in monitor.call_tokens()
 
         cluster = monitor.one("aws:eks/cluster:Cluster")
-        assert cluster.protect and cluster.inputs["version"] == "1.33"
+        assert cluster.protect and cluster.inputs["version"] == "1.35"
         assert cluster.inputs["roleArn"].endswith(":role/" + monitor.one("aws:iam/role:Role", "arch-cluster-role").inputs["name"])
         assert len(cluster.inputs["vpcConfig"]["subnetIds"]) == 3
 
@@ -160,7 +160,7 @@ def test_autoscaler_chart_matches_the_kubernetes_minor_and_scales_down_nodes_wit
 
 
 def test_autoscaler_chart_defaults_follow_the_upstream_release_table() -> None:
-    assert settings().autoscaler_chart_version == "9.50.1"  # 1.33 -> CA 1.33.x, chart 9.47.0+
+    assert settings().autoscaler_chart_version == "9.59.0"  # 1.35 -> chart 9.59.0, appVersion 1.35.0
     r = reader({"region": "eu-west-1", "apiAccess": {"allowedCidrs": ["203.0.113.7/32"]}, "kubernetesVersion": "1.29"})
     eks.parse(r)
     assert [p.key for p in r.problems.items] == ["archivist:cluster.autoscalerChartVersion"]
@@ -222,7 +222,7 @@ def test_zones_exclude_opt_in_zones_and_versions_follow_the_cluster(monitor: Rec
         private = [r for r in monitor.of_type("aws:ec2/subnet:Subnet") if "private" in r.name]
         assert len({s.inputs["availabilityZone"] for s in private}) == len(private) == 3  # one mount target per AZ
         for group in monitor.of_type("aws:eks/nodeGroup:NodeGroup"):
-            assert group.inputs["version"] == "1.33" and group.inputs["amiType"] == "AL2023_x86_64_STANDARD"
+            assert group.inputs["version"] == "1.35" and group.inputs["amiType"] == "AL2023_x86_64_STANDARD"
         for addon in monitor.of_type("aws:eks/addon:Addon"):
             assert addon.inputs["addonVersion"].startswith("v"), addon.name
         # the partition comes from the account, not a hard-coded arn:aws:
