@@ -8,6 +8,7 @@ from pulumi.runtime.config import set_all_config
 
 from ..offline.stackfile import read_stack
 from ..program import read_raw_config_and_settings
+from .cost import estimate
 from .sizing import stack_capacity
 
 
@@ -16,4 +17,7 @@ def capacity_text(stack: str, config_file: Path | None, project_dir: Path) -> st
     set_all_config(dict(config.values), list(config.secret_keys))
     settings = read_raw_config_and_settings(config.project, config.stack)
     cap = stack_capacity(settings)
-    return f"Capacity of stack '{stack}' (platform {settings.platform}):\n{cap.format_table()}\n"
+    cost = estimate(settings.platform, settings.cluster, cap)
+    # The cost section comes after the unchanged capacity table, so readers of the table keep working.
+    return (f"Capacity of stack '{stack}' (platform {settings.platform}):\n{cap.format_table()}\n"
+            f"\n{cost.format_table()}\n")
