@@ -100,6 +100,14 @@ class AksSettings:
     spot: bool = False
     spot_machine_type: str = ""
     spot_max_nodes: int | None = None
+    # What logs in for `pulumi up`: a person (`az login`), or CI as a service principal / managed identity.
+    # Azure checks the type given on a role assignment against the principal (UnmatchedPrincipalType).
+    deployer_principal_type: str = "User"
+
+
+# RoleAssignment principalType values (azure-native authorization PrincipalType enum), minus the
+# ones a deployer cannot be (ForeignGroup, Device).
+DEPLOYER_PRINCIPAL_TYPES = ("User", "ServicePrincipal", "Group")
 
 
 def parse(reader: ConfigReader) -> AksSettings:
@@ -147,6 +155,7 @@ def parse(reader: ConfigReader) -> AksSettings:
         api_allowed_cidrs=parse_api_access(reader, create=create),
         # Standard: the uptime SLA a production cluster wants (~$73/month); Free for a dev cluster.
         sku_tier=reader.choice("skuTier", "Standard", SKU_TIERS),
+        deployer_principal_type=reader.choice("deployerPrincipalType", "User", DEPLOYER_PRINCIPAL_TYPES),
         spot=spot_enabled,
         spot_machine_type=spot_machine,
         spot_max_nodes=spot_max,
@@ -267,6 +276,7 @@ class AksCluster(pulumi.ComponentResource):
         # Whoever runs `pulumi up` gets Kubernetes rights through Azure RBAC (no local admin account exists).
         admin = authorization.RoleAssignment(
             f"{name}-deployer-cluster-admin", principal_id=self._client.object_id,
+            principal_type=s.deployer_principal_type,
             role_definition_id=self._role_id(AKS_RBAC_CLUSTER_ADMIN_ROLE), scope=cluster_id, opts=child)
         # format=exec: the Entra kubeconfig (server, CA, kubelogin), made non-interactive; no credential in state.
         credentials = containerservice.list_managed_cluster_user_credentials_output(
@@ -399,8 +409,8 @@ class AksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         push = authorization.RoleAssignment(
-            f"{name}-acr-push", principal_id=self._client.object_id, role_definition_id=self._role_id(ACR_PUSH_ROLE),
-            scope=acr.id, opts=pulumi.ResourceOptions(parent=self))
+            f"{name}-acr-push", principal_id=self._client.object_id, principal_type=s.deployer_principal_type,
+            role_definition_id=self._role_id(ACR_PUSH_ROLE), scope=acr.id, opts=pulumi.ResourceOptions(parent=self))
         # A short-lived Entra token of the deployer, exchanged for an ACR refresh token after AcrPush exists.
         entra = authorization.get_client_token_output(opts=pulumi.InvokeOutputOptions(parent=self)).token
         password = pulumi.Output.all(acr.login_server, self._client.tenant_id, entra, push.id).apply(

@@ -198,3 +198,27 @@ def test_every_problem_is_reported_with_its_key() -> None:
 
 def test_aks_stack_imports_only_pulumi_azure_native() -> None:
     assert_only_sdk("aks", "pulumi_azure_native")
+
+
+@pulumi.runtime.test
+def test_deployer_role_assignments_carry_the_configured_principal_type_for_ci_service_principals(
+        monitor: RecordingMonitor) -> pulumi.Output[None]:
+    # CI logs in as a service principal: Azure refuses a role assignment typed "User" for it
+    # (UnmatchedPrincipalType), which the SDK's default principal type would send.
+    comp = aks.AksCluster("arch", settings(deployerPrincipalType="ServicePrincipal"), node_bounds=NodeBounds(1, 3),
+                          protect=False)
+
+    def check() -> None:
+        for name in ("arch-deployer-cluster-admin", "arch-acr-push"):
+            role = monitor.one("azure-native:authorization:RoleAssignment", name).inputs
+            assert role["principalType"] == "ServicePrincipal", name
+            assert role["principalId"] == MOCK_DEPLOYER
+    return settled(comp, check)
+
+
+def test_deployer_principal_type_defaults_to_user_and_refuses_unknown_types() -> None:
+    assert settings().deployer_principal_type == "User"
+    r = reader({"location": "westeurope", "apiAccess": {"allowedCidrs": ["203.0.113.7/32"]},
+                "deployerPrincipalType": "Robot"})
+    aks.parse(r)
+    assert [p.key for p in r.problems.items] == ["archivist:cluster.deployerPrincipalType"]
