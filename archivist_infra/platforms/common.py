@@ -161,7 +161,9 @@ def exec_kubeconfig(
     doc = {
         "apiVersion": "v1",
         "kind": "Config",
-        "clusters": [{"name": name, "cluster": {"server": server, "certificate-authority-data": ca_data}}],
+        # No CA data: the server presents a publicly trusted certificate (GKE's DNS-based endpoint).
+        "clusters": [{"name": name, "cluster": {"server": server, **({"certificate-authority-data": ca_data}
+                                                                      if ca_data else {})}}],
         "contexts": [{"name": name, "context": {"cluster": name, "user": name}}],
         "current-context": name,
         "users": [{"name": name, "user": {"exec": exec_spec}}],

@@ -99,6 +99,9 @@ class GkeSettings:
     storage_classes: StorageClassConfig
     node_shape: tuple[Decimal, Decimal] | None
     api_allowed_cidrs: tuple[str, ...] = ()
+    # Reach the control plane through its DNS-based endpoint (IAM decides who may, no IP allow-list):
+    # the way for CI runners without a stable egress address (audit N7; docs/clouds.md).
+    dns_endpoint: bool = False
 
     @property
     def location(self) -> str:
@@ -168,7 +171,12 @@ def parse(reader: ConfigReader) -> GkeSettings:
         storage_classes=parse_storage_classes(reader),
         node_shape=shape,
         api_allowed_cidrs=parse_api_access(reader, create=create),
+        dns_endpoint=reader.boolean("dnsEndpoint", False),
     )
+    if settings.dns_endpoint and not create:
+        reader.problems.add(reader.key("dnsEndpoint"),
+                            "applies to a cluster the stack creates; on an adopted cluster enable it with "
+                            "`gcloud container clusters update NAME --enable-dns-access` and remove the key")
     reader.reject_unknown()
     return settings
 
@@ -335,6 +343,9 @@ class GkeCluster(pulumi.ComponentResource):
                              for i, c in enumerate(s.api_allowed_cidrs)],
                 gcp_public_cidrs_access_enabled=False,
             ),
+            control_plane_endpoints_config=container.ClusterControlPlaneEndpointsConfigArgs(
+                dns_endpoint_config=container.ClusterControlPlaneEndpointsConfigDnsEndpointConfigArgs(
+                    allow_external_traffic=True)) if s.dns_endpoint else None,
             release_channel=container.ClusterReleaseChannelArgs(channel=s.release_channel),
             min_master_version=s.kubernetes_version,
             workload_identity_config=container.ClusterWorkloadIdentityConfigArgs(workload_pool=f"{s.project}.svc.id.goog"),
@@ -397,6 +408,13 @@ class GkeCluster(pulumi.ComponentResource):
         if s.spot:
             pools.append(pool(SPOT_POOL, s.spot_machine_type, 0, s.spot_max_nodes or bounds.interruptible_max_nodes or
                               bounds.max_nodes, spot=True))
+        if s.dns_endpoint:
+            # <uid>.<region>.gke.goog (public, IAM-guarded: container.clusters.connect). Like the kubeconfig
+            # `gcloud container clusters get-credentials --dns-endpoint` writes, no cluster CA: it is not this
+            # endpoint's issuer (not verified against a live cluster here).
+            dns = cluster.control_plane_endpoints_config.apply(
+                lambda c: (c.dns_endpoint_config.endpoint if c and c.dns_endpoint_config else None) or "")
+            return dns, pulumi.Output.from_input(""), network.name, cluster.id, pools
         ca = cluster.master_auth.apply(lambda m: m.cluster_ca_certificate or "")
         return cluster.endpoint, ca, network.name, cluster.id, pools
 

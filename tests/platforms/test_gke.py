@@ -322,3 +322,41 @@ def test_adopted_cluster_without_the_filestore_addon_is_refused_with_the_fix() -
 
 def test_gke_stack_imports_only_pulumi_gcp() -> None:
     assert_only_sdk("gke", "pulumi_gcp")
+
+
+@pulumi.runtime.test
+def test_dns_endpoint_lets_ci_reach_the_control_plane_without_an_ip_allow_list(
+        monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = gke.GkeCluster("arch", settings(dnsEndpoint=True), node_bounds=NodeBounds(1, 3), protect=False)
+
+    def check() -> None:
+        cluster = monitor.one("gcp:container/cluster:Cluster").inputs
+        assert cluster["controlPlaneEndpointsConfig"] == {"dnsEndpointConfig": {"allowExternalTraffic": True}}
+
+    def kubeconfig_has_no_cluster_ca(text: str) -> None:
+        import json
+
+        (entry,) = json.loads(text)["clusters"]
+        assert "certificate-authority-data" not in entry["cluster"]
+        assert entry["cluster"]["server"].startswith("https://")
+    comp.target.kubeconfig.apply(kubeconfig_has_no_cluster_ca)
+    return settled(comp, check)
+
+
+def test_dns_endpoint_is_off_by_default_and_refused_on_an_adopted_cluster() -> None:
+    assert settings().dns_endpoint is False
+    r = reader({**BASE, "create": False, "name": "existing", "dnsEndpoint": True})
+    gke.parse(r)
+    assert "archivist:cluster.dnsEndpoint" in [p.key for p in r.problems.items]
+
+
+def test_a_kubeconfig_without_ca_data_names_no_certificate_authority() -> None:
+    import json
+
+    from archivist_infra.platforms.common import exec_kubeconfig
+
+    doc = json.loads(exec_kubeconfig(name="c", server="https://uid.europe-west1.gke.goog", ca_data="",
+                                     command="gke-gcloud-auth-plugin", args=[]))
+    assert doc["clusters"][0]["cluster"] == {"server": "https://uid.europe-west1.gke.goog"}
+    with_ca = json.loads(exec_kubeconfig(name="c", server="https://1.2.3.4", ca_data="Q0E=", command="x", args=[]))
+    assert with_ca["clusters"][0]["cluster"]["certificate-authority-data"] == "Q0E="
