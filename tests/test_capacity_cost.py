@@ -120,3 +120,15 @@ def test_docs_cost_page_lists_what_the_estimate_leaves_out() -> None:
     for item in cost.LEFT_OUT:
         assert item in page
     assert Path(prices.__file__).name in page
+
+
+@pytest.mark.parametrize("tier", gke.sc.FILESTORE_TIERS)
+def test_every_filestore_tier_the_config_accepts_has_a_price(tier: str) -> None:
+    assert prices.price("gke", f"files:{tier}") is not None
+
+
+def test_docs_cost_page_shows_every_price_of_the_table() -> None:
+    page = (ROOT / "docs" / "cost.md").read_text()
+    for platform, table in prices.PRICES.items():
+        for key, p in table.items():
+            assert f"| {platform} | {key} | {p.usd} | {p.unit} |" in page, (platform, key)

@@ -52,7 +52,7 @@ PRICES: dict[str, dict[str, Price]] = {
         "files:standard": _p("0.20", "GiB-month", "cloud.google.com/filestore/pricing (Basic HDD / standard)"),
         "files:premium": _p("0.30", "GiB-month", "cloud.google.com/filestore/pricing (Basic SSD / premium)"),
         "files:zonal": _p("0.25", "GiB-month", "cloud.google.com/filestore/pricing (zonal)"),
-        "files:regional": _p("0.45", "GiB-month", "cloud.google.com/filestore/pricing (regional)"),
+        "files:enterprise": _p("0.60", "GiB-month", "cloud.google.com/filestore/pricing (enterprise / regional)"),
         "nat": _p("0.0014", "VM-hour", "cloud.google.com/nat/pricing (per VM-hour, up to 32 VMs; data processing extra)"),
         "lb": _p("0.025", "hour", "cloud.google.com/vpc/network-pricing#lb (first 5 forwarding rules)"),
         "registry": _p("0.10", "GiB-month", "cloud.google.com/artifact-registry/pricing (storage over 0.5 GB)"),

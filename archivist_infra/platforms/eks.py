@@ -411,9 +411,14 @@ class EksCluster(pulumi.ComponentResource):
 
         # The managed VPC CNI with its network-policy agent: without it NetworkPolicies are not enforced
         # on EKS at all (amazon-vpc-cni-k8s: "network policies are not enabled by default").
-        cni = addon("vpc-cni", config=json.dumps({"enableNetworkPolicy": "true"}), depends_on=[])
+        # Its ENI rights (AmazonEKS_CNI_Policy) go to the aws-node service account through IRSA, not to the
+        # node role every pod's node shares (audit N14; EKS user guide "Configure Amazon VPC CNI plugin to
+        # use IRSA"). Node groups depend on the add-on, so aws-node has its role before a node boots.
+        cni_role, cni_policies = irsa("vpc-cni", ["kube-system:aws-node"], ["AmazonEKS_CNI_Policy"])
+        cni = addon("vpc-cni", role=cni_role, config=json.dumps({"enableNetworkPolicy": "true"}),
+                    depends_on=cni_policies)
         node_role, node_policies = self._role("nodes", _assume("ec2.amazonaws.com"), [
-            "AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"])
+            "AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryReadOnly"])
         # IMDSv2 with a hop limit of 1: pods (one hop further) cannot reach the node role's credentials.
         template = ec2.LaunchTemplate(
             f"{n}-nodes", name_prefix=f"{s.name}-nodes-", update_default_version=True,

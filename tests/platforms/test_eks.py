@@ -136,8 +136,7 @@ def test_cluster_node_groups_and_addons_wait_for_their_policy_attachments(monito
     def check() -> None:
         cluster = monitor.depends_on_names(monitor.one("aws:eks/cluster:Cluster"))
         assert "arch-cluster-AmazonEKSClusterPolicy" in cluster
-        node_policies = {"arch-nodes-AmazonEKSWorkerNodePolicy", "arch-nodes-AmazonEKS_CNI_Policy",
-                         "arch-nodes-AmazonEC2ContainerRegistryReadOnly"}
+        node_policies = {"arch-nodes-AmazonEKSWorkerNodePolicy", "arch-nodes-AmazonEC2ContainerRegistryReadOnly"}
         for group in monitor.of_type("aws:eks/nodeGroup:NodeGroup"):
             assert node_policies | {"arch-vpc-cni"} <= monitor.depends_on_names(group), group.name
         ebs = monitor.one("aws:eks/addon:Addon", "arch-aws-ebs-csi-driver")
@@ -274,3 +273,20 @@ def test_spot_node_group_carries_the_taint_interruptible_work_tolerates(monitor:
 
 def test_eks_stack_imports_only_pulumi_aws() -> None:
     assert_only_sdk("eks", "pulumi_aws")
+
+
+@pulumi.runtime.test
+def test_vpc_cni_gets_its_eni_rights_through_irsa_not_the_node_role(monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = eks.EksCluster("arch", settings(), node_bounds=NodeBounds(1, 3), protect=False)
+
+    def check() -> None:
+        attachments = {r.name: r.inputs for r in monitor.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
+        cni_policy = [name for name, inputs in attachments.items() if inputs["policyArn"].endswith("/AmazonEKS_CNI_Policy")]
+        assert cni_policy == ["arch-vpc-cni-AmazonEKS_CNI_Policy"]  # on the add-on's role only
+        role = monitor.one("aws:iam/role:Role", "arch-vpc-cni-role").inputs
+        trust = json.loads(role["assumeRolePolicy"])["Statement"][0]
+        assert list(trust["Condition"]["StringLike"].values()) == [["system:serviceaccount:kube-system:aws-node"]]
+        addon = monitor.one("aws:eks/addon:Addon", "arch-vpc-cni")
+        assert "arch-vpc-cni-AmazonEKS_CNI_Policy" in monitor.depends_on_names(addon)
+        assert "serviceAccountRoleArn" in addon.inputs
+    return settled(comp, check)
