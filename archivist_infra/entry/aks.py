@@ -39,14 +39,16 @@ def static_entry(parent: pulumi.Resource, name: str, entry: EntrySettings, host:
     cluster = containerservice.get_managed_cluster_output(resource_group_name=cloud.resource_group,
                                                           resource_name=cloud.cluster_name, opts=invoke)
     client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=parent))
-    group_id = pulumi.Output.concat("/subscriptions/", client.subscription_id, "/resourceGroups/", cloud.resource_group)
+    # The cloud provider only reads and joins this address (Microsoft.Network/publicIPAddresses/read and
+    # /join/action), so Network Contributor is scoped to it, not to the resource group, which also holds the
+    # Key Vault, the backups and the registry (audit N13).
     authorization.RoleAssignment(
         f"{name}-lb-network",
         principal_id=cluster.identity.apply(lambda i: (i.principal_id if i else None) or ""),
         principal_type="ServicePrincipal",
         role_definition_id=pulumi.Output.concat("/subscriptions/", client.subscription_id,
                                                 "/providers/Microsoft.Authorization/roleDefinitions/", NETWORK_CONTRIBUTOR),
-        scope=group_id, opts=opts)
+        scope=ip.id, opts=opts)
     address = ip.ip_address.apply(lambda a: [a] if a else [])
     record = None
     if entry.dns.zone:

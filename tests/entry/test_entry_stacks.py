@@ -137,6 +137,9 @@ def test_aks_uses_a_static_public_ip_the_cluster_may_attach(entry_runs: dict[str
     role = run.by_type("azure-native:authorization:RoleAssignment")
     grants = [r.inputs for r in role if r.inputs["roleDefinitionId"].endswith("4d97b98b-1d4f-4787-a291-c67834d212e7")]
     assert len(grants) == 1 and grants[0]["principalId"]  # Network Contributor for the cluster identity
+    # ...on the address only, not on the resource group that also holds Key Vault, backups and registry
+    (address,) = run.by_type("azure-native:network:PublicIPAddress")
+    assert grants[0]["scope"] == f"{address.name}-id"
     annotations = one(entry_objects["aks"], "EnvoyProxy")["spec"]["provider"]["kubernetes"]["envoyService"]["annotations"]
     assert annotations["service.beta.kubernetes.io/azure-pip-name"]
     assert annotations["service.beta.kubernetes.io/azure-load-balancer-resource-group"] == ip["resourceGroupName"]
