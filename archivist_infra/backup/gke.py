@@ -14,7 +14,7 @@ from pulumi_gcp import serviceaccount, storage
 
 from ..config.backup import BackupSettings
 from ..platforms.target import CloudContext
-from . import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStore
+from .store import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStore
 
 
 def backup_store(name: str, parent: pulumi.Resource, cloud: CloudContext, settings: BackupSettings, *,
