@@ -55,12 +55,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "ops":
         return run_ops(args, PROJECT_DIR)
     if args.command == "config-reference":
-        from .config.reference import COMMAND, run
+        from .config import reference
 
-        stale = run(PROJECT_DIR, check=args.check)
+        stale = reference.run(PROJECT_DIR, check=args.check)
         for path in stale:
             verb = "is stale: run" if args.check else "written by"
-            print(f"{path.relative_to(PROJECT_DIR)} {verb} `{COMMAND}`", file=sys.stderr)
+            print(f"{path.relative_to(PROJECT_DIR)} {verb} `{reference.COMMAND}`", file=sys.stderr)
         return 1 if stale and args.check else 0
     try:
         if args.command == "capacity":
