@@ -84,3 +84,20 @@ def test_the_checker_sees_a_wrong_default_and_accepts_a_right_one() -> None:
     assert resolve("activeDeadlineSeconds", defaults) is None
     assert not stale_claims("`activeDeadlineSeconds` (default `7200`)", defaults)
     assert resolve("maxMemory", defaults) == "redis.maxMemory"
+
+
+def test_every_key_the_configuring_page_names_is_one_the_program_reads() -> None:
+    # docs/configuring.md says what keys are for; a key it names that the program does not read is stale.
+    defaults = reference_defaults()
+    sections = {k.split(".")[0] for k in defaults}
+    unknown, checked = [], 0
+    for line in (ROOT / "docs" / "configuring.md").read_text(encoding="utf-8").splitlines():
+        if not line.startswith("| `"):
+            continue
+        first = re.split(r"(?<!\\)\|", line.strip().strip("|"))[0]
+        for token in re.findall(r"`([^`]+)`", first):
+            if re.fullmatch(r"[a-zA-Z][\w.]*", token) and token.split(".")[0] in sections:
+                checked += 1
+                if token not in defaults:
+                    unknown.append(token)
+    assert checked > 30 and not unknown, (checked, unknown)
