@@ -5,8 +5,8 @@ There is no list of keys to keep in step with the code. Every `ConfigReader` get
 loader (`load_settings`) reads:
 
 1. every shipped stack (Pulumi.*.yaml, examples/stacks/*.yaml) and a minimal stack per platform;
-2. each of those with a key the loader only reads when present (`has`) set, and with every allowed
-   value of each choice and boolean, so keys behind a mode or a switch are read too;
+2. each of those with a key the loader only reads when present (`has`, or read raw) set, and with
+   every allowed value of each choice and boolean, so keys behind a mode or a switch are read too;
 3. each key once more with a value its getter refuses, to record the problem it is refused with.
 
 A key added anywhere through the getters appears here on the next `config-reference` run.
@@ -179,6 +179,15 @@ def _variants(obs: Observation) -> list[tuple[str, Any, Scenario]]:
             changed = _with(raw, key, {})
             if changed is not None:
                 out.append((key, {}, Scenario(f"{obs.scenario.name} + {key}", changed, obs.scenario.secrets)))
+    # Keys read raw (their type decided by the code that reads them): an object and a string.
+    for read in obs.reads:
+        if read.getter == "raw" and not _present(raw, read.key):
+            raw_values: tuple[Any, ...] = ({}, "x")
+            for value in raw_values:
+                changed = _with(raw, read.key, value)
+                if changed is not None:
+                    out.append((read.key, value, Scenario(f"{obs.scenario.name} + {read.key}={value!r}", changed,
+                                                          obs.scenario.secrets)))
     # Keys behind a mode or a switch: every allowed value of each choice and boolean.
     for read in obs.reads:
         facts = dict(read.facts)
@@ -220,8 +229,8 @@ def collect(observations: list[Observation]) -> dict[str, KeyFacts]:
                 if minimal:
                     facts.base_default.setdefault(platform, shown)
         for problem in obs.problems:
-            if problem.key in keys and problem.message not in keys[problem.key].refused:
-                keys[problem.key].refused.append(problem.message)
+            if problem.key in keys:
+                _add_refusal(keys[problem.key], problem.message)
     for name in SECRET_KEYS:
         key = f"{NAMESPACE}:{name}"
         if key in keys:
@@ -250,9 +259,27 @@ def add_refusals(keys: dict[str, KeyFacts], observations: list[Observation]) -> 
         if bad is None:
             continue
         found = observe(Scenario(f"{scenario.name} refusing {key}", bad, frozenset(secrets)))
+        position = 0
         for problem in found.problems:
-            if problem.key == key and problem.message not in facts.refused:
-                facts.refused.insert(0, problem.message)
+            if problem.key == key:
+                _add_refusal(facts, problem.message, at=position)
+                position += 1
+
+
+_SHOWN_VALUE = re.compile(r"^(\{\}|\[\]|'[^']*'|-?[0-9]+)(?= )|(?<=got ).*$")
+
+
+def _add_refusal(facts: KeyFacts, message: str, *, at: int | None = None) -> None:
+    """One message per kind of refusal: the same message about another example value is not repeated.
+    `at`: the refusal of the key's own bad value, placed first (in the loader's order)."""
+    shape = _SHOWN_VALUE.sub("<value>", message)
+    same = [m for m in facts.refused if _SHOWN_VALUE.sub("<value>", m) == shape]
+    if at is not None:
+        for m in same:
+            facts.refused.remove(m)
+        facts.refused.insert(at, message)
+    elif not same:
+        facts.refused.append(message)
 
 
 def _bad_value(getter: str, facts: KeyFacts) -> Any:
@@ -270,7 +297,7 @@ def _main_getter(facts: KeyFacts) -> str:
 def show_default(getter: str, value: Any) -> str:
     if value is None or (getter in ("string_list", "mapping_of_strings") and not value):
         return "unset"
-    if getter in ("string", "optional_string") and value == "":
+    if value == "":
         return "unset"
     if isinstance(value, bool):
         return "true" if value else "false"
