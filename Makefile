@@ -6,6 +6,8 @@
 #   make graph [STACK=dev] [FORMAT=json|mermaid]
 #   make bench [REPEAT=5]   scripts/benchmark.py: render/graph against the SDK import floor
 #   make lint               ruff + mypy
+#   make docs               the documentation site, strict (scripts/ci/docs.sh); `mkdocs serve` to read it
+#   make config-reference   regenerate docs/configuration.md and Pulumi.yaml's config: from the code
 #   make checkov            scripts/checkov.sh, if present
 
 PYTHON ?= python3
@@ -16,7 +18,7 @@ FORMAT ?= json
 REPEAT ?= 5
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock test render graph bench lint checkov
+.PHONY: help install lock test render graph bench lint checkov docs config-reference
 
 help:
 	@sed -n 's/^#   make /make /p' $(MAKEFILE_LIST)
@@ -44,6 +46,12 @@ bench:
 lint:
 	$(PY) -m ruff check archivist_infra scripts
 	$(PY) -m mypy archivist_infra
+
+docs:
+	bash scripts/ci/docs.sh
+
+config-reference:
+	$(PY) -m archivist_infra config-reference
 
 checkov:
 	@if [ -f scripts/checkov.sh ]; then bash scripts/checkov.sh; \

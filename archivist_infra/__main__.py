@@ -1,4 +1,4 @@
-"""Offline commands: `python -m archivist_infra {render,graph,capacity} STACK`.
+"""Offline commands: `python -m archivist_infra {render,graph,capacity} STACK`, `config-reference [--check]`.
 
 They run the real program through Pulumi's mock engine: no Pulumi CLI, cluster or cloud
 account is needed, and encrypted config is never decrypted.
@@ -36,6 +36,9 @@ def _parser() -> argparse.ArgumentParser:
             cmd.add_argument("--format", choices=("json", "mermaid"), default="json")
             cmd.add_argument("--inputs", action="store_true",
                              help="add each resource's registered inputs (secrets as [secret]), ignoreChanges and hooks")
+    ref = sub.add_parser("config-reference", help="write docs/configuration.md and Pulumi.yaml's config: from "
+                                                   "the program's own config getters")
+    ref.add_argument("--check", action="store_true", help="write nothing; exit 1 when a generated file is stale")
     add_ops_parser(sub)
     return parser
 
@@ -51,6 +54,14 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "ops":
         return run_ops(args, PROJECT_DIR)
+    if args.command == "config-reference":
+        from .config import reference
+
+        stale = reference.run(PROJECT_DIR, check=args.check)
+        for path in stale:
+            verb = "is stale: run" if args.check else "written by"
+            print(f"{path.relative_to(PROJECT_DIR)} {verb} `{reference.COMMAND}`", file=sys.stderr)
+        return 1 if stale and args.check else 0
     try:
         if args.command == "capacity":
             from .capacity.report import capacity_text

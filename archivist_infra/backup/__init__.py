@@ -25,9 +25,8 @@ import yaml
 
 from ..config.backup import BackupSettings
 from ..platforms.target import ClusterTarget
+from .store import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStore
 
-VELERO_NAMESPACE = "velero"
-VELERO_SERVICE_ACCOUNT = "velero"  # workload identity subjects name it: system:serviceaccount:velero:velero
 CHART = "velero"
 CHART_VERSION = "11.3.2"  # vmware-tanzu/helm-charts tag velero-11.3.2: appVersion 1.17.1
 CHART_REPO = "https://vmware-tanzu.github.io/helm-charts"
@@ -42,21 +41,6 @@ PLUGINS = {
 SNAPSHOT_DRIVERS = {"gke": "pd.csi.storage.gke.io", "eks": "ebs.csi.aws.com", "aks": "disk.csi.azure.com"}
 NAMESPACE_LABEL = "archivist.io/namespace"
 SNAPSHOT_CLASS_LABEL = "velero.io/csi-volumesnapshot-class"
-
-
-@dataclass(frozen=True)
-class BackupStore:
-    """Where Velero writes and how it authenticates, from the platform's backup module."""
-
-    provider: str  # Velero object-store provider: gcp | aws | azure
-    bucket: pulumi.Input[str]
-    config: dict[str, pulumi.Input[str]]  # BackupStorageLocation config
-    sa_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)
-    pod_labels: dict[str, str] = field(default_factory=dict)
-    credentials_file: pulumi.Input[str] | None = None  # non-secret settings the plugin reads as a file (Azure)
-    existing_secret: str | None = None  # local S3: a Secret the user made, key `cloud`
-    prefix: str | None = None
-    depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

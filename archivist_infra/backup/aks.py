@@ -17,7 +17,7 @@ from pulumi_azure_native import authorization, managedidentity, storage
 
 from ..config.backup import BackupSettings
 from ..platforms.target import CloudContext
-from . import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStore
+from .store import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStore
 
 # Built-in role "Storage Blob Data Contributor".
 BLOB_DATA_CONTRIBUTOR = "ba92f5b4-2d11-453d-a403-e96b0029c9fe"

@@ -15,7 +15,7 @@ from pulumi_aws import iam, s3
 
 from ..config.backup import BackupSettings
 from ..platforms.target import CloudContext
-from . import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStore
+from .store import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStore
 
 
 def trust_policy(provider_arn: str, issuer: str) -> str:

@@ -17,7 +17,7 @@ from pulumi_gcp import serviceaccount, storage
 
 from ..config.backup import BackupSettings
 from ..platforms.target import CloudContext
-from . import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStore
+from .store import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStore
 
 
 def velero_account_id(project: str, stack: str) -> str:

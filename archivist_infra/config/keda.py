@@ -9,6 +9,7 @@ beyond the partition count gets no partition and sits idle.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +50,10 @@ def parse_keda(root: ConfigReader, *, graph: Any, kafka: Any) -> KedaSettings:
             f"lag scaling needs more than one partition and archivist:kafka.partitions is {partitions}; "
             "raise kafka.partitions or set keda.enabled false",
         )
-    explicit_max = ((root.raw("graph") or {}).get("autoscaling") or {}).get("maxReplicas") is not None
+    # Not root.section(): that would report a wrongly typed archivist:graph a second time.
+    graph_raw = root.raw("graph")
+    scaling_raw = graph_raw.get("autoscaling") if isinstance(graph_raw, Mapping) else None
+    explicit_max = isinstance(scaling_raw, Mapping) and scaling_raw.get("maxReplicas") is not None
     if lo > partitions:
         section.problems.add(
             "archivist:graph.autoscaling.minReplicas",

@@ -7,14 +7,63 @@ form users type them: `archivist:neo4j.storage.size`.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .problems import Problems
 from .quantity import parse_quantity
 
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Read:
+    """One getter call: the key as users type it, the getter, and the arguments it was given
+    (default, choices, minimum, maximum, pattern, hint, ...)."""
+
+    key: str
+    getter: str
+    facts: tuple[tuple[str, Any], ...]
+
+
+@dataclass
+class ReadLog:
+    """What one load of the config read (config/reference.py turns many of these into the reference)."""
+
+    reads: list[Read] = field(default_factory=list)
+    probes: list[str] = field(default_factory=list)  # keys asked about with `has` (read only when present)
+
+
+# Set only while config/reference.py loads a stack to learn which keys the program reads; None otherwise.
+READ_LOG: ContextVar[ReadLog | None] = ContextVar("archivist_config_read_log", default=None)
+
+
+def _recorded(getter: F) -> F:
+    """Record the outermost getter call on a reader (a getter built on another records once, as itself)."""
+    signature = inspect.signature(getter)
+
+    @functools.wraps(getter)
+    def wrapper(self: ConfigReader, name: str, *args: Any, **kwargs: Any) -> Any:
+        log = READ_LOG.get()
+        if log is None or self._inside:
+            return getter(self, name, *args, **kwargs)
+        bound = signature.bind(self, name, *args, **kwargs)
+        bound.apply_defaults()
+        facts = tuple((k, v) for k, v in bound.arguments.items() if k not in ("self", "name"))
+        log.reads.append(Read(self.key(name), getter.__name__, facts))
+        self._inside = True
+        try:
+            return getter(self, name, *args, **kwargs)
+        finally:
+            self._inside = False
+
+    return wrapper  # type: ignore[return-value]
 
 # YAML's printable set: server-side apply bodies are decoded as YAML, and the server refuses any
 # other character ("yaml: control characters are not allowed"), wherever it sits in an object.
@@ -29,6 +78,7 @@ class ConfigReader:
         self.path = path
         self.problems = problems
         self._read: set[str] = set()
+        self._inside = False  # inside a getter: READ_LOG records the outermost call only
 
     # -- navigation -------------------------------------------------------------------
 
@@ -37,12 +87,17 @@ class ConfigReader:
         return f"{self.path}:{name}" if ":" not in self.path else f"{self.path}.{name}"
 
     def has(self, name: str) -> bool:
+        log = READ_LOG.get()
+        if log is not None and not self._inside:
+            log.probes.append(self.key(name))
         return self._raw.get(name) is not None
 
+    @_recorded
     def raw(self, name: str) -> Any:
         self._read.add(name)
         return self._raw.get(name)
 
+    @_recorded
     def section(self, name: str) -> ConfigReader:
         value = self.raw(name)
         if value is not None and not isinstance(value, Mapping):
@@ -61,6 +116,7 @@ class ConfigReader:
 
     # -- scalars ----------------------------------------------------------------------
 
+    @_recorded
     def string(self, name: str, default: str, *, pattern: re.Pattern[str] | None = None, hint: str = "") -> str:
         value = self.raw(name)
         if value is None:
@@ -75,11 +131,13 @@ class ConfigReader:
             return default
         return value
 
+    @_recorded
     def optional_string(self, name: str) -> str | None:
         if self.raw(name) is None:
             return None
         return self.string(name, "") or None
 
+    @_recorded
     def choice(self, name: str, default: T, choices: Sequence[T]) -> T:
         value = self.raw(name)
         if value is None:
@@ -91,6 +149,7 @@ class ConfigReader:
             return default
         return value
 
+    @_recorded
     def boolean(self, name: str, default: bool) -> bool:
         value = self.raw(name)
         if value is None:
@@ -102,6 +161,7 @@ class ConfigReader:
         self.problems.add(self.key(name), f"must be true or false, got {_show(value)}")
         return default
 
+    @_recorded
     def integer(self, name: str, default: int, *, minimum: int | None = None, maximum: int | None = None) -> int:
         value = self.raw(name)
         if value is None:
@@ -122,6 +182,7 @@ class ConfigReader:
             return default
         return number
 
+    @_recorded
     def quantity(self, name: str, default: str, *, what: str = "size", example: str = "10Gi") -> str:
         """A Kubernetes quantity such as `512Mi`, `2Gi` or `250m`, kept in the user's spelling."""
         value = self.raw(name)
@@ -142,6 +203,7 @@ class ConfigReader:
             return default
         return str(value)
 
+    @_recorded
     def dns_label(self, name: str, default: str) -> str:
         value = self.string(name, default)
         if len(value) > 63 or not _DNS_LABEL.match(value):
@@ -152,6 +214,7 @@ class ConfigReader:
             return default
         return value
 
+    @_recorded
     def hostname(self, name: str) -> str | None:
         value = self.optional_string(name)
         if value is None:
@@ -161,6 +224,7 @@ class ConfigReader:
             return None
         return value
 
+    @_recorded
     def string_list(self, name: str) -> list[str]:
         value = self.raw(name)
         if value is None:
@@ -172,6 +236,7 @@ class ConfigReader:
             return []
         return list(value)
 
+    @_recorded
     def mapping_of_strings(self, name: str) -> dict[str, str]:
         value = self.raw(name)
         if value is None:

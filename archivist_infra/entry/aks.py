@@ -13,7 +13,7 @@ from pulumi_azure_native import authorization, containerservice, dns, network
 
 from ..config.ingress import EntrySettings
 from ..platforms.target import CloudContext
-from .gateway import CloudAddress
+from .address import CloudAddress
 
 PIP_NAME = "service.beta.kubernetes.io/azure-pip-name"
 LB_RESOURCE_GROUP = "service.beta.kubernetes.io/azure-load-balancer-resource-group"

@@ -15,7 +15,7 @@ from pulumi_aws import ec2, route53
 
 from ..config.ingress import EntrySettings
 from ..platforms.target import CloudContext
-from .gateway import CloudAddress
+from .address import CloudAddress
 
 LB_TYPE = "service.beta.kubernetes.io/aws-load-balancer-type"
 EIP_ALLOCATIONS = "service.beta.kubernetes.io/aws-load-balancer-eip-allocations"

@@ -15,7 +15,6 @@ listener for the application's routes, and a DNS record when a zone is configure
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -24,10 +23,9 @@ from pulumi_kubernetes.helm.v3 import Release, ReleaseArgs, RepositoryOptsArgs
 
 from ..config.ingress import EntrySettings
 from ..tiers.context import TierContext
+from .address import CloudAddress, Spec
 from .routes import HEALTH_PATH
 from .sources import ENVOY_GATEWAY_NAMESPACE
-
-Spec = dict[str, Any]
 
 # Pinned releases (the versions of the CRDs vendored under tests/crds/).
 ENVOY_GATEWAY_CHART = "oci://docker.io/envoyproxy/gateway-helm"  # envoyproxy/gateway install-helm.md:40
@@ -40,17 +38,6 @@ ENVOY_CONTROLLER_NAME = "gateway.envoyproxy.io/gatewayclass-controller"
 TLS_SECRET = "archivist-tls"
 HTTP_LISTENER, HTTPS_LISTENER = "http", "https"
 GATEWAY_GROUP = "gateway.networking.k8s.io"
-
-
-@dataclass(frozen=True)
-class CloudAddress:
-    """What the cloud module hands back: the static address and how the Gateway uses it."""
-
-    addresses: pulumi.Output[list[str]]
-    gateway_addresses: list[Spec] = field(default_factory=list)  # Gateway spec.addresses (GKE)
-    gateway_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)  # GKE certmap
-    service_annotations: dict[str, pulumi.Input[str]] = field(default_factory=dict)  # Envoy's LB Service
-    dns_record: pulumi.Output[str] | None = None  # the record the stack created
 
 
 def app_namespace_selector(namespace: pulumi.Input[str]) -> Spec:

@@ -14,7 +14,7 @@ from pulumi_gcp import certificatemanager, compute, dns
 
 from ..config.ingress import EntrySettings
 from ..platforms.target import CloudContext
-from .gateway import CloudAddress
+from .address import CloudAddress
 
 CERTMAP_ANNOTATION = "networking.gke.io/certmap"
 

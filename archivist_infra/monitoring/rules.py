@@ -1,7 +1,7 @@
 """The stack's alerts as Prometheus rule groups, from the settings alone.
 
 Every alert reads its threshold from `archivist:monitoring.thresholds`, carries a summary,
-and links to its runbook section in the README (the anchor is the alert name, lower-cased).
+and links to its runbook in docs/runbooks.md (the anchor is the alert name, lower-cased).
 The same groups go into a PrometheusRule (Prometheus Operator) or a GMP ClusterRules.
 """
 
@@ -20,7 +20,7 @@ class RuleInputs:
     thresholds: Thresholds
     kafka_brokers: int
     public_entry: bool  # a TLS entry is probed (certificate expiry)
-    runbook_base: str = "README.md"
+    runbook_base: str = "docs/runbooks.md"
 
 
 def runbook_anchor(alert: str) -> str:

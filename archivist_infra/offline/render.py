@@ -25,13 +25,21 @@ def _rank(kind: str) -> int:
 
 
 def _mask(value: Any) -> Any:
-    """Keep the shape of a secret value; show only placeholders (ours, never a real value)."""
+    """Keep the shape of a secret value and show what is ours to show.
+
+    Offline, every secret value is one of our placeholders (`[secret:<key>]` for secret config,
+    `[generated:<name>]` for generated passwords, offline/stackfile.py and mock_outputs.py), so a
+    document built around one (the worker's config.yaml, redis.conf, a REDIS_URL) is shown whole:
+    a reviewer reads it with only the secret values standing in as placeholders. A secret string with
+    no placeholder (a mocked kubeconfig, a token) is masked whole.
+    """
     if isinstance(value, dict):
         return {k: _mask(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_mask(v) for v in value]
-    found = _PLACEHOLDER.search(value) if isinstance(value, str) else None
-    return found.group(0) if found else "[secret]"
+    if isinstance(value, str) and _PLACEHOLDER.search(value):
+        return value
+    return "[secret]"
 
 
 def _clean(value: Any) -> Any:
@@ -93,5 +101,17 @@ def canonical_object(obj: dict[str, Any]) -> dict[str, Any]:
     return {**head, **{k: canonical(obj[k]) for k in sorted(obj) if k not in head}}
 
 
+class _ReadableDumper(yaml.SafeDumper):
+    """Multi-line strings (config files, scripts, dashboards) as literal blocks, the way people write them;
+    PyYAML falls back to a quoted scalar where a block cannot hold the text exactly."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_ReadableDumper.add_representer(str, _represent_str)
+
+
 def to_yaml(objects: list[dict[str, Any]]) -> str:
-    return yaml.safe_dump_all(objects, sort_keys=False, default_flow_style=False)
+    return yaml.dump_all(objects, Dumper=_ReadableDumper, sort_keys=False, default_flow_style=False)

@@ -94,7 +94,7 @@ def exporter_names() -> tuple[str, ...]:
     return (REDIS_EXPORTER, KAFKA_EXPORTER, BLACKBOX)
 
 
-def rule_inputs(settings: Settings, monitoring: MonitoringSettings, runbook_base: str = "README.md") -> RuleInputs:
+def rule_inputs(settings: Settings, monitoring: MonitoringSettings, runbook_base: str = "docs/runbooks.md") -> RuleInputs:
     return RuleInputs(namespace=settings.namespace, thresholds=monitoring.thresholds,
                       kafka_brokers=settings.kafka.brokers, public_entry=probes_public_entry(settings),
                       runbook_base=runbook_base)

@@ -104,13 +104,13 @@ def test_exporters_are_pinned_and_hardened(prod_objects: list[dict[str, Any]], n
 
 def test_rules_carry_a_summary_and_a_runbook_for_every_alert(prod_objects: list[dict[str, Any]]) -> None:
     [rule] = [o for o in prod_objects if o["kind"] == "PrometheusRule"]
-    readme = (ROOT / "README.md").read_text()
+    runbooks = (ROOT / "docs" / "runbooks.md").read_text()
     for group in rule["spec"]["groups"]:
         for alert in group["rules"]:
             assert alert["annotations"]["summary"]
             url = alert["annotations"]["runbook_url"]
-            assert url == f"README.md#{alert['alert'].lower()}"
-            assert f"#### {alert['alert']}\n" in readme, f"README has no runbook section for {alert['alert']}"
+            assert url == f"docs/runbooks.md#{alert['alert'].lower()}"
+            assert f"\n## {alert['alert']}\n" in runbooks, f"docs/runbooks.md has no runbook for {alert['alert']}"
 
 
 def test_installed_stack_selects_the_objects_it_renders(prod_run: engine.Run,
