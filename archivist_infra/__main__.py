@@ -57,11 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "config-reference":
         from .config import reference
 
-        stale = reference.run(PROJECT_DIR, check=args.check)
+        stale, crashes = reference.run(PROJECT_DIR, check=args.check)
         for path in stale:
             verb = "is stale: run" if args.check else "written by"
             print(f"{path.relative_to(PROJECT_DIR)} {verb} `{reference.COMMAND}`", file=sys.stderr)
-        return 1 if stale and args.check else 0
+        for crash in crashes:
+            print(f"error: the config loader raised instead of reporting a problem: {crash}", file=sys.stderr)
+        return 1 if crashes or (stale and args.check) else 0
     try:
         if args.command == "capacity":
             from .capacity.report import capacity_text

@@ -36,6 +36,20 @@ def test_generated_files_are_current(ref: reference.Reference) -> None:
     assert not stale, f"{stale} differ from the program: run `{reference.COMMAND}` and commit the result"
 
 
+def test_no_config_value_makes_the_loader_raise_instead_of_reporting_a_problem(ref: reference.Reference) -> None:
+    # Every key was loaded with a value its getter refuses: each must come back as a problem, never a traceback.
+    assert not ref.crashes, "\n".join(ref.crashes)
+
+
+def test_a_crash_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(root: ConfigReader) -> Any:
+        raise AttributeError("'str' object has no attribute 'get'")
+
+    monkeypatch.setattr(load_module, "parse_security", broken)
+    observation = reference.observe(reference.Scenario("minimal local", {"platform": "local"}))
+    assert observation.crash == "minimal local: AttributeError: 'str' object has no attribute 'get'"
+
+
 def _leaves(value: Any, path: str) -> Iterator[str]:
     yield path
     if isinstance(value, Mapping):

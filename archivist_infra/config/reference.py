@@ -67,6 +67,7 @@ class Observation:
     reads: list[Read]
     probes: list[str]
     problems: list[Problem]
+    crash: str | None = None  # the loader raised something other than ConfigError: a traceback for bad input
 
 
 @dataclass
@@ -88,14 +89,17 @@ def observe(scenario: Scenario) -> Observation:
     log = ReadLog()
     token = READ_LOG.set(log)
     problems: list[Problem] = []
+    crash = None
     try:
         load_settings(copy.deepcopy(scenario.raw), project=_PROJECT, stack="reference",
                       secrets_present=set(scenario.secrets))
     except ConfigError as err:
         problems = list(err.problems)
+    except Exception as err:  # reported, not raised: the reference still gets written, the test fails
+        crash = f"{scenario.name}: {type(err).__name__}: {err}"
     finally:
         READ_LOG.reset(token)
-    return Observation(scenario, log.reads, log.probes, problems)
+    return Observation(scenario, log.reads, log.probes, problems, crash)
 
 
 def stack_scenario(path: Path, project_dir: Path) -> Scenario:
@@ -238,8 +242,10 @@ def collect(observations: list[Observation]) -> dict[str, KeyFacts]:
     return keys
 
 
-def add_refusals(keys: dict[str, KeyFacts], observations: list[Observation]) -> None:
-    """Load once more per key with a value its getter refuses, in the first scenario that read it."""
+def add_refusals(keys: dict[str, KeyFacts], observations: list[Observation]) -> list[str]:
+    """Load once more per key with a value its getter refuses, in the first scenario that read it.
+    Returns the loads that crashed instead of reporting a problem."""
+    crashes: list[str] = []
     first: dict[str, Scenario] = {}
     for obs in observations:
         for read in obs.reads:
@@ -259,11 +265,14 @@ def add_refusals(keys: dict[str, KeyFacts], observations: list[Observation]) -> 
         if bad is None:
             continue
         found = observe(Scenario(f"{scenario.name} refusing {key}", bad, frozenset(secrets)))
+        if found.crash:
+            crashes.append(found.crash)
         position = 0
         for problem in found.problems:
             if problem.key == key:
                 _add_refusal(facts, problem.message, at=position)
                 position += 1
+    return crashes
 
 
 _SHOWN_VALUE = re.compile(r"^(\{\}|\[\]|'[^']*'|-?[0-9]+)(?= )|(?<=got ).*$")
@@ -444,6 +453,7 @@ def pulumi_yaml(current: str, keys: dict[str, KeyFacts]) -> str:
 class Reference:
     keys: dict[str, KeyFacts]
     stacks: list[str]
+    crashes: list[str] = field(default_factory=list)  # config the loader met with a traceback, not a problem
 
     def markdown(self) -> str:
         return markdown(self.keys, self.stacks)
@@ -455,13 +465,12 @@ class Reference:
 def build(project_dir: Path) -> Reference:
     observations = explore(project_dir)
     keys = collect(observations)
-    add_refusals(keys, observations)
-    return Reference(keys, [str(p.relative_to(project_dir)) for p in shipped_stacks(project_dir)])
+    crashes = [o.crash for o in observations if o.crash] + add_refusals(keys, observations)
+    return Reference(keys, [str(p.relative_to(project_dir)) for p in shipped_stacks(project_dir)], crashes)
 
 
-def outputs(project_dir: Path) -> dict[Path, str]:
+def outputs(reference: Reference, project_dir: Path) -> dict[Path, str]:
     """Each generated file and its content."""
-    reference = build(project_dir)
     project_file = project_dir / "Pulumi.yaml"
     return {
         project_dir / REFERENCE_PATH: reference.markdown(),
@@ -469,13 +478,15 @@ def outputs(project_dir: Path) -> dict[Path, str]:
     }
 
 
-def run(project_dir: Path, *, check: bool) -> list[Path]:
-    """Write the generated files (or, with check, only compare); returns the files that differed."""
+def run(project_dir: Path, *, check: bool) -> tuple[list[Path], list[str]]:
+    """Write the generated files (or, with check, only compare); returns the files that differed and the
+    config the loader crashed on (each one a traceback a user would see instead of a problem)."""
+    reference = build(project_dir)
     stale = []
-    for path, text in outputs(project_dir).items():
+    for path, text in outputs(reference, project_dir).items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             stale.append(path)
             if not check:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text, encoding="utf-8")
-    return stale
+    return stale, reference.crashes
