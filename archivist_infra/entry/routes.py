@@ -44,6 +44,7 @@ class AppRoute:
     access: Access = "read"
     reason: str = ""  # why this class, with the file:line that shows it
     gemini_calls: int = 0  # Gemini API calls one request makes at most (quota routes)
+    publishable: bool = True  # False: never through the entry, even for authenticated writers
 
     @property
     def is_api(self) -> bool:
@@ -64,9 +65,9 @@ class AppRoute:
 
 
 def _r(service: Service, method: str, path: str, line: int, access: Access = "read", reason: str = "",
-       gemini_calls: int = 0) -> AppRoute:
+       gemini_calls: int = 0, publishable: bool = True) -> AppRoute:
     return AppRoute(service, method, path, f"{SEARCH_MAIN if service == 'search' else GRAPH_MAIN}:{line}",
-                    access, reason, gemini_calls)
+                    access, reason, gemini_calls, publishable)
 
 
 _S, _G = "search main.py", "graph main.py"
@@ -76,8 +77,11 @@ APP_ROUTES: tuple[AppRoute, ...] = (
     _r("search", "POST", "/api/search", 72, "quota",
        "reads arXiv through the API (hybrid_search.py:26-96, a new arxiv.Client per request, "
        "arxiv_provider.py:32): arXiv asks for one request every 3 s; no Gemini call; results cached in Redis"),
+    # Never published: the file lands in the pod's /tmp, useless to a remote caller, and nothing
+    # deletes it, so repeated calls fill the 1Gi /tmp emptyDir and the kubelet evicts the pod.
     _r("search", "POST", "/api/download", 145, "write",
-       f"fetches any URL containing 'arxiv.org' ({_S}:159) into /tmp and never deletes it ({_S}:186-192)"),
+       f"fetches any URL containing 'arxiv.org' ({_S}:159) into the pod's /tmp and never deletes it "
+       f"({_S}:186-192); never published", publishable=False),
     _r("search", "GET", "/api/providers", 213, reason="static list"),
     _r("search", "GET", "/api/stats", 227, reason="static counters"),
     _r("search", "POST", "/api/index/paper", 238, "write",
@@ -155,7 +159,8 @@ def route_match(route: AppRoute) -> RouteMatch:
 
 
 def api_routes(access: tuple[Access, ...]) -> tuple[AppRoute, ...]:
-    return tuple(r for r in APP_ROUTES if r.is_api and r.access in access)
+    """The publishable API routes of these classes."""
+    return tuple(r for r in APP_ROUTES if r.is_api and r.publishable and r.access in access)
 
 
 def gateway_rules(access: tuple[Access, ...], *, health: bool) -> tuple[ExternalRule, ...]:

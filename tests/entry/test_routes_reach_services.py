@@ -70,8 +70,8 @@ def test_read_route_reaches_its_service_unchanged_and_unauthenticated(entry_obje
 @pytest.mark.parametrize("route", WRITES, ids=_id)
 def test_write_route_is_unrouted_or_authenticated(entry_objects: Objects, stack: str, route: AppRoute) -> None:
     got = request(entry_objects, stack, route)
-    if stack in DEFAULT_STACKS:
-        assert got is None, f"{route.method} {route.path} ({route.access}) is public by default"
+    if stack in DEFAULT_STACKS or not route.publishable:
+        assert got is None, f"{route.method} {route.path} ({route.access}) is public"
         return
     assert got is not None, f"{route.method} {route.path} is not published although writes are"
     assert got.path == concrete(route.path) and got.route == "archivist-write"
@@ -116,6 +116,12 @@ def test_api_keys_are_generated_per_writer_into_the_secret_the_policy_names(entr
     secret = next(o for o in objects if o["kind"] == "Secret" and o["metadata"]["name"] == ref["name"])
     assert secret["metadata"]["namespace"] == policy["metadata"]["namespace"]
     assert set(secret.get("stringData") or secret.get("data") or {}) == {"ci-publisher", "alice"}
+
+
+@pytest.mark.parametrize("stack", GATEWAY_STACKS)
+def test_download_is_never_published(entry_objects: Objects, stack: str) -> None:
+    """POST /api/download fills the search pod's /tmp (search main.py:186-192): not even for writers."""
+    assert gateway_request(entry_objects[stack], host(stack), "/api/download", method="POST") is None
 
 
 def test_jwt_writers_are_the_only_allowed_principals(entry_objects: Objects) -> None:
