@@ -97,6 +97,13 @@ def parse_access(reader: ConfigReader, *, controller: str | None, platform: str,
             if value < replicas:
                 section.problems.add(section.key(key), f"must be at least {replicas}: the budget is split across "
                                                        f"{replicas} Envoy proxies, each counting its own share")
+            elif key != "perClientPerMinute" and value // replicas > limits.per_client_per_minute:
+                # Envoy Gateway applies the strictest of the local rules a request matches
+                # (backendtrafficpolicies CRD, rateLimit.local.rules): a budget share above the
+                # per-client limit would not be the one counted.
+                section.problems.add(section.key(key), f"{value} a minute ({value // replicas} per proxy) is above "
+                                                       f"perClientPerMinute ({limits.per_client_per_minute}); "
+                                                       "a budget must be the strictest limit on its routes")
     return EntryAccess(writes=writes, auth=auth, limits=limits, proxy_replicas=replicas)
 
 

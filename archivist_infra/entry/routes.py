@@ -98,7 +98,7 @@ APP_ROUTES: tuple[AppRoute, ...] = (
     _r("graph", "GET", "/", 203, reason="a banner; not published (same path on both services)"),
     _r("graph", "GET", "/health", 213, reason="Neo4j and queue state"),
     _r("graph", "POST", "/api/graph/add-paper", 227, "write",
-       "queues a paper: Gemini metadata extraction and embedding, graph writes (worker_queue.py)"),
+       "queues a paper: Gemini metadata and citation extraction (worker_queue.py:124,160), graph writes"),
     _r("graph", "POST", "/api/graph/batch-process", 263, "write", "queues an unbounded list of papers, as add-paper"),
     _r("graph", "GET", "/api/graph/job/{job_id}", 292, reason="a job's status from memory (worker_queue.py:205-212)"),
     _r("graph", "GET", "/api/graph/stats", 305, reason="graph counts"),
@@ -117,7 +117,7 @@ APP_ROUTES: tuple[AppRoute, ...] = (
     _r("graph", "GET", "/api/graph/citations/influential/{paper_title}", 517, reason="Cypher read"),
     _r("graph", "GET", "/api/graph/citations/contexts/{paper_title}", 538, reason="Cypher read"),
     _r("graph", "GET", "/api/graph/citations/analysis/{paper_title}", 561, reason="Cypher read"),
-    _r("graph", "GET", "/api/graph/path", 584, reason="Cypher read, bounded hops"),
+    _r("graph", "GET", "/api/graph/path", 584, reason="Cypher read; `max_hops` is the caller's, unbounded (graph main.py:585): held by the per-client limit"),
     _r("graph", "GET", "/api/graph/trending/{year}", 613, reason="Cypher read"),
 )
 
@@ -216,3 +216,22 @@ def external_health_paths(mode: str) -> dict[Service, str]:
     if mode == "gateway":
         return {r.service: r.path for r in gateway_rules((), health=True) if r.rewrite_to == HEALTH_PATH}
     return {"search": HEALTH_PATH}
+
+
+def route_table_markdown() -> str:
+    """The route table of docs/public-entry-security.md (a test keeps the page equal to this)."""
+    gateway = {(r.method, r.path) for r in api_routes(("read", "quota"))}
+    ingress = {(r.method, r.path) for r in ingress_published()}
+    lines = ["| Method | Path | Source | Class | Gateway entry | Ingress | Why |", "|---|---|---|---|---|---|---|"]
+    for r in APP_ROUTES:
+        if not r.is_api:
+            continue
+        if (r.method, r.path) in gateway:
+            published = "public" + (" (budget)" if r.access == "quota" else "")
+        elif r.publishable:
+            published = "writers only"
+        else:
+            published = "never"
+        lines.append(f"| {r.method} | `{r.path}` | {r.source.replace('services/', '')} | {r.access} | {published} | "
+                     f"{'public' if (r.method, r.path) in ingress else '-'} | {r.reason} |")
+    return "\n".join(lines) + "\n"

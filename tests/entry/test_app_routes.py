@@ -84,3 +84,12 @@ def test_route_list_has_no_duplicates_and_cites_a_line_per_route() -> None:
     keys = [(r.service, r.method, r.path) for r in APP_ROUTES]
     assert len(keys) == len(set(keys))
     assert all(r.source.rsplit(":", 1)[1].isdigit() for r in APP_ROUTES)
+
+
+def test_security_page_shows_the_current_route_table() -> None:
+    from pathlib import Path
+
+    from archivist_infra.entry.routes import route_table_markdown
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "public-entry-security.md").read_text()
+    assert route_table_markdown() in page, "regenerate the table in docs/public-entry-security.md"

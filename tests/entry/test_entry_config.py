@@ -137,6 +137,8 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
     ("gke", {"mode": "ingress", "host": HOST, "limits": {"perClientPerMinute": 10}}, "archivist:ingress.limits"),
     ("eks", {"host": HOST, "limits": {"geminiPerMinute": 0}}, "archivist:ingress.limits.geminiPerMinute"),
     ("eks", {"host": HOST, "limits": {"geminiPerMinute": 1}}, "archivist:ingress.limits.geminiPerMinute"),
+    ("eks", {"host": HOST, "limits": {"searchPerMinute": 300, "perClientPerMinute": 100}},
+     "archivist:ingress.limits.searchPerMinute"),
     ("eks", {"host": HOST, "limits": {"perClientPerMinute": "lots"}}, "archivist:ingress.limits.perClientPerMinute"),
     ("eks", {"host": HOST, "limits": {"maxRequestBody": "big"}}, "archivist:ingress.limits.maxRequestBody"),
     ("gke", {"host": HOST, "limits": {"maxRequestBody": "1Mi"}}, "archivist:ingress.limits.maxRequestBody"),
