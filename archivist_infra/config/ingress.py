@@ -8,6 +8,8 @@ Three modes:
   adopts an existing Gateway (`gateway.name`, `gateway.namespace`).
 - `ingress`: a plain `networking.k8s.io/v1` Ingress for a controller the cluster already has.
 - `none`: nothing public (port-forward).
+What the entry publishes, who may write and the rate limits: `writes`, `auth`, `limits`
+(config/entry_access.py); by default only the application's reads.
 """
 
 from __future__ import annotations

@@ -1,20 +1,22 @@
-"""Every HTTP route the two FastAPI services define at the pinned source, and how the entry maps them.
+"""Every HTTP route the two FastAPI services define at the pinned source, its class, and how the entry maps it.
 
 `APP_ROUTES` is data read from the application at commit f27c790 (file:line of each decorator);
 `tests/entry/test_app_routes.py` re-reads the decorators from a checkout (`ARCHIVIST_APP_SOURCE`)
-and compares. The external mapping keeps every path unchanged (audit app-wiring #6, #7: the old
-`ReplacePrefixMatch: /` turned `/api/graph/stats` into `/stats` and `POST /api/search` into `POST /`):
+and compares. Each route is classified read / quota / write / admin with the reason (and the
+app's file:line that shows it); docs/public-entry-security.md prints the table (`route_table_markdown`).
 
-- `/api/graph` (PathPrefix) -> graph: every graph API route starts with it;
-- `/api` (PathPrefix) -> search: every other API route is the search service's, and the longer
-  `/api/graph` prefix wins for graph (Gateway API and Ingress both pick the longest matching prefix);
-- one health path per service. Both services answer `GET /health` at their root, so one external
-  path cannot reach both unchanged: the Gateway rewrites `/api/search/health` and `/api/graph/health`
-  (Exact matches) to `/health`; a plain Ingress has no portable rewrite and exposes the search
-  service's `/health` as is (see README, "Public entry").
+The external mapping keeps every path unchanged (audit app-wiring #6, #7: the old
+`ReplacePrefixMatch: /` turned `/api/graph/stats` into `/stats` and `POST /api/search` into `POST /`):
+- Gateway API: one rule per service and route class, one match per route: its method and its
+  path (Exact, or PathPrefix up to the first `{parameter}`). A method or path no rule matches is a
+  404 at the Gateway, so `DELETE /api/graph/paper/{t}` stays private while `GET` is public.
+- Health: both services answer `GET /health` at their root, so one external path cannot reach
+  both unchanged: the Gateway rewrites `/api/search/health` and `/api/graph/health` (Exact) to it.
+- A plain Ingress matches paths only: it carries the reads whose path no other route shares, and
+  the search service's `/health` as is (no portable rewrite).
 
 `/` and FastAPI's `/docs`, `/redoc`, `/openapi.json` exist on both services at the same paths, so
-they are not published; use `kubectl port-forward` for the API docs.
+they are not published; use `ops port-forward` for the API docs and for writes.
 """
 
 from __future__ import annotations
