@@ -9,6 +9,8 @@ The certificate uses load-balancer authorization: it is issued once `host` resol
 
 from __future__ import annotations
 
+import hashlib
+
 import pulumi
 from pulumi_gcp import certificatemanager, compute, dns, iap
 
@@ -79,7 +81,10 @@ def armor_policy(parent: pulumi.Resource, name: str, limits: EntryLimits, cloud:
 def iap_writers(parent: pulumi.Resource, name: str, writers: tuple[str, ...], cloud: CloudContext) -> None:
     """Who passes IAP: `IAP-secured Web App User` on the project's compute backend services. GKE names
     the backend services itself, so the grant is at that level (every IAP backend of the project)."""
-    for i, member in enumerate(writers):
-        iap.WebTypeComputeIamMember(f"{name}-iap-writer-{i}", project=cloud.project or "",
+    assert cloud.project is not None  # the GKE platform always sets it (platforms/gke.py)
+    for member in writers:
+        # Named after the member, so reordering the list replaces nothing.
+        key = hashlib.sha256(member.encode()).hexdigest()[:10]
+        iap.WebTypeComputeIamMember(f"{name}-iap-writer-{key}", project=cloud.project,
                                     role="roles/iap.httpsResourceAccessor", member=member,
                                     opts=pulumi.ResourceOptions(parent=parent, depends_on=list(cloud.depends_on)))
