@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from .config.entry_access import IAP_SECRET_KEY
 from .config.load import NAMESPACE, SECRET_KEYS, load_settings
 from .config.settings import Settings
 from .stack import ArchivistStack, StackSecrets, build_stack
@@ -60,6 +61,7 @@ def load() -> tuple[Settings, StackSecrets]:
     return settings, StackSecrets(
         gemini_api_key=cfg.require_secret("geminiApiKey"),
         neo4j_password=cfg.get_secret("neo4jPassword"),
+        iap_client_secret=cfg.get_secret(IAP_SECRET_KEY),
     )
 
 

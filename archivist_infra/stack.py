@@ -44,6 +44,7 @@ from .tiers.shared_data import SharedData
 class StackSecrets:
     gemini_api_key: pulumi.Output[str]
     neo4j_password: pulumi.Output[str] | None  # None: generate one
+    iap_client_secret: pulumi.Output[str] | None = None  # archivist:iapClientSecret (GKE IAP for writes)
 
 
 @dataclass(frozen=True)
@@ -153,7 +154,8 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
             backends["search"] = Backend(apps.search.service_name, apps.search.endpoint)
         if apps.graph.endpoint is not None:
             backends["graph"] = Backend(apps.graph.service_name, apps.graph.endpoint)
-        external = ExternalAccess("external", ctx, settings.ingress, backends, platform=settings.platform)
+        external = ExternalAccess("external", ctx, settings.ingress, backends, platform=settings.platform,
+                                  iap_client_secret=secrets.iap_client_secret)
 
     backup = settings.backup or BackupSettings()
     backups = None

@@ -28,6 +28,7 @@ VALID_IMAGES = {
 # these are checked against their vendored CRDs (tests/crds) by the apiserver suite instead.
 CRD_KINDS = frozenset({
     "HTTPRoute", "Gateway", "GatewayClass", "HealthCheckPolicy", "EnvoyProxy", "BackendTrafficPolicy",
+    "SecurityPolicy", "GCPBackendPolicy",
     "ClusterIssuer", "Certificate", "Schedule", "VolumeSnapshotClass", "ExternalSecret", "SecretStore",
     "ScaledObject", "PodMonitor", "Probe", "PrometheusRule", "PodMonitoring", "ClusterRules",
 })

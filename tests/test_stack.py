@@ -39,11 +39,15 @@ def test_http_route_attaches_to_the_gateway_the_stack_creates_without_rewriting_
     assert route["apiVersion"] == "gateway.networking.k8s.io/v1"
     assert route["spec"]["parentRefs"] == [{"name": "archivist", "namespace": gateway["metadata"]["namespace"],
                                             "sectionName": "https"}]
-    rules = {r["matches"][0]["path"]["value"]: r for r in route["spec"]["rules"]}
-    assert rules["/api/graph"]["backendRefs"] == [{"name": "archivist-graph", "port": 8081}]
-    assert rules["/api"]["backendRefs"] == [{"name": "archivist-search", "port": 8000}]
-    # Audit app-wiring #6/#7: no prefix rewrite on any API rule.
-    assert "filters" not in rules["/api/graph"] and "filters" not in rules["/api"]
+    # One match per published route, by method and path (entry/routes.py); no catch-all `/api` prefix.
+    backend = {(m.get("method"), m["path"]["value"]): r["backendRefs"] for r in route["spec"]["rules"] for m in r["matches"]}
+    assert backend[("GET", "/api/graph/stats")] == [{"name": "archivist-graph", "port": 8081}]
+    assert backend[("POST", "/api/search")] == [{"name": "archivist-search", "port": 8000}]
+    assert not [key for key in backend if key[1] in ("/api", "/api/graph")]
+    # Audit app-wiring #6/#7: no rewrite on any API rule (only the two health paths are rewritten).
+    for rule in route["spec"]["rules"]:
+        rewrites = [f for f in rule.get("filters") or [] if f["type"] == "URLRewrite"]
+        assert not rewrites or [m["path"]["value"] for m in rule["matches"]] in (["/api/search/health"], ["/api/graph/health"])
 
 
 def test_ingress_mode_routes_each_path_without_a_global_rewrite() -> None:
@@ -54,9 +58,11 @@ def test_ingress_mode_routes_each_path_without_a_global_rewrite() -> None:
     ing = find(objects, "Ingress", "archivist")
     kubernetes_validate.validate(ing, "1.29", strict=True)
     paths = {(p["path"], p["pathType"]): p["backend"]["service"] for p in ing["spec"]["rules"][0]["http"]["paths"]}
-    assert paths == {("/api", "Prefix"): {"name": "archivist-search", "port": {"number": 8000}},
-                     ("/api/graph", "Prefix"): {"name": "archivist-graph", "port": {"number": 8081}},
-                     ("/health", "Exact"): {"name": "archivist-search", "port": {"number": 8000}}}
+    # Only the read routes whose path carries nothing else (an Ingress cannot match methods).
+    assert paths[("/api/graph/stats", "Exact")] == {"name": "archivist-graph", "port": {"number": 8081}}
+    assert paths[("/api/providers", "Exact")] == {"name": "archivist-search", "port": {"number": 8000}}
+    assert paths[("/health", "Exact")] == {"name": "archivist-search", "port": {"number": 8000}}
+    assert not {("/api", "Prefix"), ("/api/graph", "Prefix"), ("/api/graph/paper", "Prefix")} & set(paths)
     assert ing["metadata"]["annotations"] == {"cert-manager.io/cluster-issuer": "letsencrypt"}
     assert ing["spec"]["tls"] == [{"hosts": ["archivist.example.com"], "secretName": "archivist-tls"}]
     assert ing["spec"]["ingressClassName"] == "traefik"

@@ -8,6 +8,8 @@ Three modes:
   adopts an existing Gateway (`gateway.name`, `gateway.namespace`).
 - `ingress`: a plain `networking.k8s.io/v1` Ingress for a controller the cluster already has.
 - `none`: nothing public (port-forward).
+What the entry publishes, who may write and the rate limits: `writes`, `auth`, `limits`
+(config/entry_access.py); by default only the application's reads.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal, cast
 
+from .entry_access import EntryAccess, parse_access
 from .kube_rules import check_annotations, dns_label, dns_subdomain
 from .reader import ConfigReader
 from .settings import IngressMode, IngressSettings
@@ -120,6 +123,10 @@ def parse_ingress(root: ConfigReader, platform: str, cluster: Any) -> IngressSet
                 section.reject_unknown(())
         if subnets_given:
             reader.problems.add(reader.key("publicSubnetIds"), f"is only used with mode 'gateway' (mode is {mode!r})")
+    access = None
+    if mode != "none":
+        access = parse_access(reader, controller=entry.controller if entry else None, platform=platform, mode=mode,
+                              created=entry is not None)
     reader.reject_unknown()
 
     if mode != "none" and host is None:
@@ -134,6 +141,7 @@ def parse_ingress(root: ConfigReader, platform: str, cluster: Any) -> IngressSet
         annotations=annotations,
         entry=entry,
         adopted=adopted,
+        access=access or EntryAccess(),
     )
 
 
@@ -181,11 +189,12 @@ def _entry(gateway: ConfigReader, tls: ConfigReader, dns: ConfigReader, platform
     email = tls.optional_string("acmeEmail")
     server_name = tls.choice("acmeServer", "production", tuple(ACME_SERVERS))
     tls.reject_unknown()
+    # The ACME account's contact is optional: cert-manager's ACMEIssuer `email` is not required
+    # (tests/crds/cert-manager-v1.21.1/cert-manager.io_clusterissuers.yaml:90-97), and Let's Encrypt
+    # ended its expiry e-mails on 2025-06-04 (letsencrypt.org blog "Ending Support for Expiration
+    # Notification Emails", 2025-01). The monitoring's certificate-expiry alert watches renewals.
     if issuer == "acme":
-        if email is None:
-            tls.problems.add(tls.key("acmeEmail"), "ACME (Let's Encrypt) needs a contact e-mail for expiry notices, "
-                                                  "e.g. ops@example.com")
-        elif not _EMAIL.match(email):
+        if email is not None and not _EMAIL.match(email):
             tls.problems.add(tls.key("acmeEmail"), f"{email!r} is not an e-mail address")
     elif email is not None:
         tls.problems.add(tls.key("acmeEmail"), f"is only used with issuer 'acme' (issuer is {issuer!r})")

@@ -15,6 +15,7 @@ from .. import versions
 from ..images import parse_images
 from ..platforms import PLATFORMS, platform_module
 from .backup import parse_backup
+from .entry_access import IAP_SECRET_KEY
 from .ingress import parse_ingress
 from .keda import parse_keda
 from .kube_rules import check_app_env, dns_subdomain, store_image
@@ -47,9 +48,9 @@ TOP_LEVEL_KEYS = (
     "platform", "namespace", "protect", "allowDataLoss", "spreadAcrossNodes", "cluster", "images",
     "neo4j", "kafka", "qdrant", "redis", "worker", "search", "graph", "sharedData",
     "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota", "source", "backup", "secrets", "keda",
-    "monitoring",
+    "monitoring", IAP_SECRET_KEY,
 )
-SECRET_KEYS = ("geminiApiKey", "neo4jPassword")
+SECRET_KEYS = ("geminiApiKey", "neo4jPassword", IAP_SECRET_KEY)
 
 _REDIS_MEMORY = re.compile(r"^[0-9]+(b|kb|mb|gb)$")
 
@@ -138,6 +139,14 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
             f"{NAMESPACE}:geminiApiKey",
             "is required and must be secret: run `pulumi config set --secret archivist:geminiApiKey <key>`",
         )
+    auth = settings.ingress.access.auth if settings.ingress.access else None
+    if auth is not None and auth.method == "iap" and IAP_SECRET_KEY not in secrets_present:
+        problems.add(f"{NAMESPACE}:{IAP_SECRET_KEY}",
+                     "IAP (ingress.auth.method iap) needs the OAuth client's secret: run "
+                     f"`pulumi config set --secret archivist:{IAP_SECRET_KEY} <client secret>`")
+    elif IAP_SECRET_KEY in secrets_present and (auth is None or auth.method != "iap"):
+        problems.add(f"{NAMESPACE}:{IAP_SECRET_KEY}", "is only used with ingress.writes: authenticated and "
+                                                      "ingress.auth.method iap (GKE); remove it")
     for key in SECRET_KEYS:
         if root.has(key) and key not in secrets_present:
             problems.add(

@@ -125,6 +125,7 @@ class IngressSettings:
     annotations: dict[str, str] = field(default_factory=dict)
     entry: Any = None  # config.ingress.EntrySettings: the entry the stack creates (mode gateway)
     adopted: Any = None  # config.ingress.AdoptedGateway: an existing Gateway the route attaches to
+    access: Any = None  # config.entry_access.EntryAccess: what the entry publishes, who may write, limits
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ Per platform (controller from `archivist:ingress.gateway.controller`):
 - envoy (eks, aks, local): Envoy Gateway and cert-manager from pinned Helm charts, a GatewayClass
   whose `EnvoyProxy` gives the load balancer Service its static address, a cert-manager
   `Certificate` from an ACME `ClusterIssuer` solving HTTP-01 through this Gateway (or self-signed),
-  a `BackendTrafficPolicy` with active health checks on `/health`.
+  a `BackendTrafficPolicy` per route with active health checks on `/health` and rate limits (policies.py).
 Everywhere: an HTTP listener that only redirects to HTTPS (and carries ACME challenges), an HTTPS
 listener for the application's routes, and a DNS record when a zone is configured.
 """
@@ -81,8 +81,9 @@ def cluster_issuer_name(entry: EntrySettings) -> str:
 def cluster_issuer_spec(entry: EntrySettings) -> Spec:
     if entry.tls == "selfSigned":
         return {"selfSigned": {}}
+    contact = {"email": entry.acme_email} if entry.acme_email else {}  # optional (config/ingress.py)
     return {"acme": {
-        "email": entry.acme_email,
+        **contact,
         "server": entry.acme_server,
         "privateKeySecretRef": {"name": f"{entry.namespace}-acme-account"},
         # cert-manager creates an HTTPRoute for each challenge on this Gateway's HTTP listener; its
@@ -106,20 +107,15 @@ def gke_health_check_spec(service: pulumi.Input[str], port: int) -> Spec:
     }
 
 
-def envoy_health_check_spec(route_name: str) -> Spec:
-    return {
-        "targetRefs": [{"group": GATEWAY_GROUP, "kind": "HTTPRoute", "name": route_name}],
-        "healthCheck": {"active": {"type": "HTTP", "interval": "10s", "timeout": "5s", "healthyThreshold": 1,
-                                   "unhealthyThreshold": 3,
-                                   "http": {"path": HEALTH_PATH, "expectedStatuses": [200]}}},
-    }
-
-
-def envoy_proxy_spec(annotations: dict[str, pulumi.Input[str]]) -> Spec:
-    service: Spec = {"type": "LoadBalancer"}
+def envoy_proxy_spec(annotations: dict[str, pulumi.Input[str]], replicas: int) -> Spec:
+    # `Local` keeps the client's address (the per-client rate limits key on it) and is the default
+    # (envoyproxies CRD, envoyService.externalTrafficPolicy); set so a changed default cannot drop it.
+    service: Spec = {"type": "LoadBalancer", "externalTrafficPolicy": "Local"}
     if annotations:
         service["annotations"] = annotations
-    return {"provider": {"type": "Kubernetes", "kubernetes": {"envoyService": service}}}
+    # A fixed replica count: the local rate-limit budgets are split across exactly these proxies.
+    return {"provider": {"type": "Kubernetes", "kubernetes": {"envoyService": service,
+                                                              "envoyDeployment": {"replicas": replicas}}}}
 
 
 def cert_manager_values() -> Spec:
@@ -141,9 +137,10 @@ class PublicEntry(pulumi.ComponentResource):
     addresses: pulumi.Output[list[str]]
     dns_record: pulumi.Output[str] | None
     waits_for: list[pulumi.Resource]
+    app_opts: pulumi.ResourceOptions  # for objects in the app namespace that need the controller's CRDs
 
     def __init__(self, name: str, ctx: TierContext, entry: EntrySettings, *, host: str, platform: str,
-                 services: dict[str, tuple[pulumi.Input[str], int]], route_name: str,
+                 services: dict[str, tuple[pulumi.Input[str], int]], proxy_replicas: int = 1,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:entry:PublicEntry", name, None, opts)
         self.gateway_name, self.gateway_namespace = entry.gateway_name, entry.namespace
@@ -196,7 +193,7 @@ class PublicEntry(pulumi.ComponentResource):
             class_name = entry.namespace  # one GatewayClass per entry: its EnvoyProxy carries this stack's address
             proxy = custom("envoy-proxy", "gateway.envoyproxy.io/v1alpha1", "EnvoyProxy",
                            {"name": entry.gateway_name, "namespace": entry.namespace, "labels": labels},
-                           envoy_proxy_spec(cloud.service_annotations))
+                           envoy_proxy_spec(cloud.service_annotations, proxy_replicas))
             custom("gateway-class", f"{GATEWAY_GROUP}/v1", "GatewayClass", {"name": class_name, "labels": labels},
                    {"controllerName": ENVOY_CONTROLLER_NAME,
                     "parametersRef": {"group": "gateway.envoyproxy.io", "kind": "EnvoyProxy",
@@ -220,17 +217,16 @@ class PublicEntry(pulumi.ComponentResource):
                    {"name": TLS_SECRET, "namespace": entry.namespace, "labels": labels}, certificate_spec(entry, host),
                    opts=pulumi.ResourceOptions.merge(in_ns, pulumi.ResourceOptions(depends_on=[issuer, gateway])))
 
-        # Health checks on each service's own /health (search main.py:62, graph main.py:213).
+        # GKE: a health check per backend Service on the service's own /health (search main.py:62,
+        # graph main.py:213). Envoy's active health checks sit in each route's BackendTrafficPolicy
+        # (entry/policies.py), next to its rate limits: one such policy per route.
         app_opts = pulumi.ResourceOptions.merge(ctx.opts(self), after)
+        self.app_opts = app_opts
         if entry.controller == "gke":
             for app, (service, port) in sorted(services.items()):
                 custom(f"health-{app}", "networking.gke.io/v1", "HealthCheckPolicy",
                        {"name": f"archivist-{app}-health", "namespace": ctx.namespace, "labels": labels},
                        gke_health_check_spec(service, port), opts=app_opts)
-        else:
-            custom("health", "gateway.envoyproxy.io/v1alpha1", "BackendTrafficPolicy",
-                   {"name": "archivist-health", "namespace": ctx.namespace, "labels": labels},
-                   envoy_health_check_spec(route_name), opts=app_opts)
         self.register_outputs({"addresses": self.addresses})
 
     def _cloud(self, name: str, entry: EntrySettings, host: str, platform: str, target: Any) -> CloudAddress:

@@ -9,12 +9,16 @@ The certificate uses load-balancer authorization: it is issued once `host` resol
 
 from __future__ import annotations
 
-import pulumi
-from pulumi_gcp import certificatemanager, compute, dns
+import hashlib
 
+import pulumi
+from pulumi_gcp import certificatemanager, compute, dns, iap
+
+from ..config.entry_access import EntryLimits
 from ..config.ingress import EntrySettings
 from ..platforms.target import CloudContext
 from .address import CloudAddress
+from .policies import armor_rules
 
 CERTMAP_ANNOTATION = "networking.gke.io/certmap"
 
@@ -44,3 +48,43 @@ def static_entry(parent: pulumi.Resource, name: str, entry: EntrySettings, host:
         gateway_annotations=annotations,
         dns_record=record,
     )
+
+
+def armor_policy(parent: pulumi.Resource, name: str, limits: EntryLimits, cloud: CloudContext) -> compute.SecurityPolicy:
+    """The Cloud Armor policy every backend Service of the entry uses (GCPBackendPolicy securityPolicy).
+
+    Throttle rules from entry/policies.armor_rules, counted over 60 s; over the limit: 429. Cloud
+    Armor counts per rule and approximately (https://cloud.google.com/armor/docs/rate-limiting-overview)."""
+    rules = [
+        compute.SecurityPolicyRuleArgs(
+            priority=r.priority, action="throttle", description=r.description,
+            match=(compute.SecurityPolicyRuleMatchArgs(expr=compute.SecurityPolicyRuleMatchExprArgs(expression=r.expression))
+                   if r.expression else
+                   compute.SecurityPolicyRuleMatchArgs(versioned_expr="SRC_IPS_V1",
+                                                       config=compute.SecurityPolicyRuleMatchConfigArgs(src_ip_ranges=["*"]))),
+            rate_limit_options=compute.SecurityPolicyRuleRateLimitOptionsArgs(
+                conform_action="allow", exceed_action="deny(429)", enforce_on_key=r.key,
+                rate_limit_threshold=compute.SecurityPolicyRuleRateLimitOptionsRateLimitThresholdArgs(
+                    count=r.per_minute, interval_sec=60)))
+        for r in armor_rules(limits)
+    ]
+    # The default rule (lowest priority) must be present; everything the throttles let through is allowed.
+    rules.append(compute.SecurityPolicyRuleArgs(
+        priority=2147483647, action="allow", description="default",
+        match=compute.SecurityPolicyRuleMatchArgs(versioned_expr="SRC_IPS_V1",
+                                                  config=compute.SecurityPolicyRuleMatchConfigArgs(src_ip_ranges=["*"]))))
+    return compute.SecurityPolicy(f"{name}-armor", project=cloud.project, type="CLOUD_ARMOR",
+                                  description="Archivist public entry: per-client and budget rate limits",
+                                  rules=rules, opts=pulumi.ResourceOptions(parent=parent, depends_on=list(cloud.depends_on)))
+
+
+def iap_writers(parent: pulumi.Resource, name: str, writers: tuple[str, ...], cloud: CloudContext) -> None:
+    """Who passes IAP: `IAP-secured Web App User` on the project's compute backend services. GKE names
+    the backend services itself, so the grant is at that level (every IAP backend of the project)."""
+    assert cloud.project is not None  # the GKE platform always sets it (platforms/gke.py)
+    for member in writers:
+        # Named after the member, so reordering the list replaces nothing.
+        key = hashlib.sha256(member.encode()).hexdigest()[:10]
+        iap.WebTypeComputeIamMember(f"{name}-iap-writer-{key}", project=cloud.project,
+                                    role="roles/iap.httpsResourceAccessor", member=member,
+                                    opts=pulumi.ResourceOptions(parent=parent, depends_on=list(cloud.depends_on)))

@@ -352,6 +352,7 @@ COMPUTED: dict[str, Callable[[str, Inputs], dict[str, Any]]] = {
     "gcp:compute/globalAddress:GlobalAddress": _gcp_global_address,
     "gcp:certificatemanager/certificate:Certificate": _gcp_named,
     "gcp:certificatemanager/certificateMap:CertificateMap": _gcp_named,
+    "gcp:compute/securityPolicy:SecurityPolicy": _gcp_named,  # Cloud Armor (entry/gke.py)
     "aws:ec2/eip:Eip": _eip,
     "aws:route53/record:Record": _route53_record,
     "azure-native:network:PublicIPAddress": _public_ip,

@@ -51,7 +51,8 @@ def app_source() -> Path:
 def test_route_list_is_exactly_the_fastapi_decorators_of_both_services(app_source: Path) -> None:
     found = decorated_routes(app_source / SEARCH_MAIN, "search", SEARCH_MAIN)
     found |= decorated_routes(app_source / GRAPH_MAIN, "graph", GRAPH_MAIN)
-    assert found == set(APP_ROUTES)
+    listed = {AppRoute(r.service, r.method, r.path, r.source) for r in APP_ROUTES}  # without the classification
+    assert found == listed
 
 
 @pytest.mark.parametrize("relative", [SEARCH_MAIN, GRAPH_MAIN])
@@ -71,7 +72,24 @@ def test_every_api_route_sits_under_its_service_prefix() -> None:
             assert not route.path.startswith("/api/graph"), route
 
 
+def test_every_api_route_is_classified_with_a_reason() -> None:
+    for route in APP_ROUTES:
+        if route.is_api:
+            assert route.reason, f"{route.method} {route.path} has no reason for its class {route.access}"
+        if route.access == "quota":
+            assert route.method == "POST" or route.gemini_calls, route  # spends per request
+
+
 def test_route_list_has_no_duplicates_and_cites_a_line_per_route() -> None:
     keys = [(r.service, r.method, r.path) for r in APP_ROUTES]
     assert len(keys) == len(set(keys))
     assert all(r.source.rsplit(":", 1)[1].isdigit() for r in APP_ROUTES)
+
+
+def test_security_page_shows_the_current_route_table() -> None:
+    from pathlib import Path
+
+    from archivist_infra.entry.routes import route_table_markdown
+
+    page = (Path(__file__).resolve().parents[2] / "docs" / "public-entry-security.md").read_text()
+    assert route_table_markdown() in page, "regenerate the table in docs/public-entry-security.md"

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from archivist_infra.config.entry_access import EntryLimits
 from archivist_infra.config.ingress import ACME_SERVERS
 from archivist_infra.config.load import load_settings
 from archivist_infra.config.problems import ConfigError
@@ -21,10 +22,13 @@ CLUSTERS: dict[str, dict[str, Any]] = {
 HOST = "archivist.example.com"
 
 
-def load(platform: str, ingress: dict[str, Any], cluster: dict[str, Any] | None = None) -> Settings:
+def load(platform: str, ingress: dict[str, Any], cluster: dict[str, Any] | None = None,
+         secrets: set[str] | None = None) -> Settings:
     raw = {"platform": platform, "images": IMAGES, "ingress": ingress,
            **({"cluster": cluster if cluster is not None else CLUSTERS[platform]} if platform != "local" else {})}
-    return load_settings(raw, project="archivist", stack="test", secrets_present={"geminiApiKey"})
+    present = secrets or {"geminiApiKey"}
+    raw.update({k: "<secret>" for k in present if k != "geminiApiKey"})
+    return load_settings(raw, project="archivist", stack="test", secrets_present=present)
 
 
 def problems(platform: str, ingress: dict[str, Any], cluster: dict[str, Any] | None = None) -> list[str]:
@@ -62,8 +66,83 @@ def test_adopting_a_gateway_creates_none() -> None:
         "shared", "platform-gw", "https", True)
 
 
+def test_acme_needs_no_contact_email() -> None:
+    """Let's Encrypt ended expiry e-mails on 2025-06-04; cert-manager's ACMEIssuer `email` is optional."""
+    eks = load("eks", {"host": HOST}).ingress
+    assert eks.entry.tls == "acme" and eks.entry.acme_email is None
+
+
+def test_entry_publishes_reads_only_by_default_with_limits() -> None:
+    for platform in ("gke", "eks"):
+        access = load(platform, {"host": HOST}).ingress.access
+        assert access.writes == "none" and access.auth is None and not access.publishes_writes
+        assert access.limits == EntryLimits()
+    assert load("eks", {"host": HOST}).ingress.access.proxy_replicas == 2
+    assert load("local", {"mode": "gateway", "host": HOST}).ingress.access.proxy_replicas == 1
+
+
+def test_writers_and_their_authentication_per_platform() -> None:
+    gke = load("gke", {"host": HOST, "writes": "authenticated", "auth": {
+        "writers": ["user:a@example.com"], "iap": {"clientId": "1-abc.apps.googleusercontent.com"}}},
+        secrets={"geminiApiKey", "iapClientSecret"}).ingress.access
+    assert gke.auth.method == "iap" and gke.auth.writers == ("user:a@example.com",)
+    eks = load("eks", {"host": HOST, "writes": "authenticated", "auth": {"writers": ["ci"]}}).ingress.access
+    assert eks.auth.method == "apiKey"
+    jwt = load("aks", {"host": HOST, "writes": "authenticated", "auth": {
+        "method": "jwt", "writers": ["a@example.com"],
+        "jwt": {"issuer": "https://id.example.com", "jwksUri": "https://id.example.com/jwks"}}}).ingress.access
+    assert jwt.auth.jwt.claim == "email" and jwt.publishes_writes
+
+
+def test_partial_auth_config_reports_every_missing_key_at_once() -> None:
+    keys = problems("aks", {"host": HOST, "writes": "authenticated", "auth": {"method": "jwt", "jwt": {}}})
+    assert {"archivist:ingress.auth.writers", "archivist:ingress.auth.jwt.issuer",
+            "archivist:ingress.auth.jwt.jwksUri"} <= set(keys)
+
+
+def test_iap_needs_its_client_secret_as_a_secret() -> None:
+    ingress = {"host": HOST, "writes": "authenticated",
+               "auth": {"writers": ["user:a@example.com"], "iap": {"clientId": "1-abc.apps.googleusercontent.com"}}}
+    assert "archivist:iapClientSecret" in problems("gke", ingress)
+
+
 BAD: list[tuple[str, dict[str, Any], str]] = [
-    ("eks", {"host": HOST}, "archivist:ingress.tls.acmeEmail"),
+    ("eks", {"host": HOST, "writes": "maybe"}, "archivist:ingress.writes"),
+    ("eks", {"host": HOST, "writes": "authenticated"}, "archivist:ingress.auth.writers"),
+    ("eks", {"host": HOST, "auth": {"writers": ["ci"]}}, "archivist:ingress.auth"),
+    ("eks", {"host": HOST, "writes": "authenticated", "auth": {"method": "iap", "writers": ["ci"]}},
+     "archivist:ingress.auth.method"),
+    ("gke", {"host": HOST, "writes": "authenticated", "auth": {"method": "apiKey", "writers": ["ci"]}},
+     "archivist:ingress.auth.method"),
+    ("gke", {"host": HOST, "writes": "authenticated", "auth": {"writers": ["alice@example.com"],
+                                                                "iap": {"clientId": "1-abc.apps.googleusercontent.com"}}},
+     "archivist:ingress.auth.writers"),
+    ("gke", {"host": HOST, "writes": "authenticated", "auth": {"writers": ["user:a@example.com"]}},
+     "archivist:ingress.auth.iap.clientId"),
+    ("gke", {"host": HOST, "writes": "authenticated", "auth": {"writers": ["user:a@example.com"],
+                                                                "iap": {"clientId": "my-client"}}},
+     "archivist:ingress.auth.iap.clientId"),
+    ("eks", {"host": HOST, "writes": "authenticated", "auth": {"writers": ["CI Bot"]}}, "archivist:ingress.auth.writers"),
+    ("eks", {"host": HOST, "writes": "authenticated", "auth": {"writers": ["ci", "ci"]}}, "archivist:ingress.auth.writers"),
+    ("eks", {"host": HOST, "writes": "authenticated", "auth": {
+        "method": "jwt", "writers": ["a"], "jwt": {"issuer": "http://id.example.com", "jwksUri": "https://id.example.com/k"}}},
+     "archivist:ingress.auth.jwt.issuer"),
+    ("eks", {"host": HOST, "writes": "authenticated", "auth": {"writers": ["ci"], "jwt": {"issuer": "https://x.example"}}},
+     "archivist:ingress.auth.jwt"),
+    ("eks", {"host": HOST, "writes": "authenticated", "auth": {"writers": ["ci"], "password": "x"}},
+     "archivist:ingress.auth.password"),
+    ("gke", {"mode": "ingress", "host": HOST, "writes": "authenticated"}, "archivist:ingress.writes"),
+    ("gke", {"host": HOST, "gateway": {"create": False, "name": "g"}, "writes": "authenticated"},
+     "archivist:ingress.writes"),
+    ("gke", {"mode": "ingress", "host": HOST, "limits": {"perClientPerMinute": 10}}, "archivist:ingress.limits"),
+    ("eks", {"host": HOST, "limits": {"geminiPerMinute": 0}}, "archivist:ingress.limits.geminiPerMinute"),
+    ("eks", {"host": HOST, "limits": {"geminiPerMinute": 1}}, "archivist:ingress.limits.geminiPerMinute"),
+    ("eks", {"host": HOST, "limits": {"searchPerMinute": 300, "perClientPerMinute": 100}},
+     "archivist:ingress.limits.searchPerMinute"),
+    ("eks", {"host": HOST, "limits": {"perClientPerMinute": "lots"}}, "archivist:ingress.limits.perClientPerMinute"),
+    ("eks", {"host": HOST, "limits": {"maxRequestBody": "big"}}, "archivist:ingress.limits.maxRequestBody"),
+    ("gke", {"host": HOST, "limits": {"maxRequestBody": "1Mi"}}, "archivist:ingress.limits.maxRequestBody"),
+    ("eks", {"host": HOST, "limits": {"searchPerMinit": 5}}, "archivist:ingress.limits.searchPerMinit"),
     ("eks", {"host": HOST, "tls": {"acmeEmail": "not-an-email"}}, "archivist:ingress.tls.acmeEmail"),
     ("eks", {"host": HOST, "tls": {"issuer": "managed"}}, "archivist:ingress.tls.issuer"),
     ("gke", {"host": HOST, "tls": {"issuer": "acme", "acmeEmail": "o@example.com"}}, "archivist:ingress.tls.issuer"),

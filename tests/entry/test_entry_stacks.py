@@ -100,6 +100,8 @@ def test_acme_certificate_is_solved_through_the_gateway(entry_objects: Objects, 
     assert (solver["name"], solver["namespace"], solver["sectionName"]) == (
         gateway["metadata"]["name"], gateway["metadata"]["namespace"], "http")
     assert issuer["spec"]["acme"]["server"] == "https://acme-v02.api.letsencrypt.org/directory"
+    # The contact e-mail is optional: the EKS stack sets none, the AKS stack one.
+    assert issuer["spec"]["acme"].get("email") == {"eks": None, "aks": "ops@example.com"}[platform]
     assert cert["metadata"]["namespace"] == gateway["metadata"]["namespace"]
     https = next(ln for ln in gateway["spec"]["listeners"] if ln["name"] == "https")
     assert https["tls"]["certificateRefs"][0]["name"] == cert["spec"]["secretName"]
@@ -189,4 +191,11 @@ def test_adopted_gateway_creates_nothing_but_the_route() -> None:
     route = [o for o in objects if o["kind"] == "HTTPRoute"]
     assert len(route) == 1
     assert route[0]["spec"]["parentRefs"] == [{"name": "shared", "namespace": "platform-gw", "sectionName": "websecure"}]
+    # No policy can be attached to a Gateway the stack does not know: plain reads only, no quota route.
+    from archivist_infra.entry.routes import APP_ROUTES
+
+    classes = {(r.method, r.path.split("{")[0].rstrip("/")): r.access for r in APP_ROUTES if r.is_api}
+    matched = [(m.get("method"), m["path"]["value"]) for rule in route[0]["spec"]["rules"] for m in rule["matches"]]
+    assert matched and all(classes.get(key, "read") == "read" for key in matched), matched
+    assert ("POST", "/api/search") not in matched
     assert out(run, "ingressUrl") == f"https://{HOST}"

@@ -159,9 +159,21 @@ def test_nothing_outside_reaches_the_stores(stack: tuple[str, list[dict[str, Any
             assert not allowed(policies, outsider, pods[store], port), (namespace, store)
 
 
-def test_gke_load_balancer_ranges_reach_only_the_public_services(prod_objects: list[dict[str, Any]]) -> None:
+@pytest.fixture(scope="module", params=["reads", "writes"])
+def gke_objects(request: pytest.FixtureRequest, prod_objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """prod as it is, and with writes published behind IAP (their own Services, the same pods)."""
+    if request.param == "reads":
+        return prod_objects
+    from entry.conftest import GKE_WRITES_INGRESS, prod_with_ingress
+
+    from archivist_infra.offline.render import manifests
+
+    return manifests(prod_with_ingress(GKE_WRITES_INGRESS, {"iapClientSecret": "[secret:iap-client-secret]"}))
+
+
+def test_gke_load_balancer_ranges_reach_only_the_public_services(gke_objects: list[dict[str, Any]]) -> None:
     """GKE's managed Gateway: Google front ends and health checkers (35.191.0.0/16, 130.211.0.0/22), nothing else."""
-    policies, pods = network_policies(prod_objects), workload_pods(prod_objects)
+    policies, pods = network_policies(gke_objects), workload_pods(gke_objects)
     for source in (GOOGLE_FRONT_END, GOOGLE_HEALTH_CHECKER):
         assert allowed(policies, source, pods[S], 8000)
         assert allowed(policies, source, pods[G], 8081)
@@ -174,14 +186,15 @@ def test_gke_load_balancer_ranges_reach_only_the_public_services(prod_objects: l
         assert not allowed(policies, other, pods[G], 8081), other.name
 
 
-@pytest.fixture(scope="module")
-def eks_objects() -> list[dict[str, Any]]:
+@pytest.fixture(scope="module", params=["reads", "writes"])
+def eks_objects(request: pytest.FixtureRequest) -> list[dict[str, Any]]:
+    """The EKS entry as it is, and with writes published behind an Envoy SecurityPolicy."""
     from conftest import run_config
-    from entry.conftest import EKS
+    from entry.conftest import EKS, EKS_WRITES
 
     from archivist_infra.offline.render import manifests
 
-    return manifests(run_config(EKS))
+    return manifests(run_config(EKS if request.param == "reads" else EKS_WRITES))
 
 
 def test_envoy_gateway_proxies_reach_only_the_public_services(eks_objects: list[dict[str, Any]]) -> None:
