@@ -27,5 +27,13 @@ class Endpoint:
         return pulumi.Output.concat(self.scheme, "://", self.host, ":", str(self.port))
 
 
+@dataclass(frozen=True)
+class Backend:
+    """A Service the public entry routes to (entry/ and tiers/ingress both need it, so it lives here)."""
+
+    service: pulumi.Input[str]  # the Kubernetes Service name
+    endpoint: Endpoint
+
+
 def service_host(service_name: pulumi.Input[str], namespace: pulumi.Input[str]) -> pulumi.Output[str]:
     return pulumi.Output.concat(service_name, ".", namespace, ".svc.cluster.local")

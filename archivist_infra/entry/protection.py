@@ -17,11 +17,11 @@ import pulumi_random as random
 
 from ..config.entry_access import EntryAccess
 from ..config.ingress import EntrySettings
+from ..endpoint import Backend
 from ..tiers.context import TierContext
 from . import policies
 
 if TYPE_CHECKING:
-    from ..tiers.ingress import Backend
     from .gateway import PublicEntry
 
 

@@ -10,26 +10,18 @@ creates the whole entry in front of the routes (entry/gateway.py) unless config 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pulumi
 import pulumi_kubernetes as k8s
 
 from ..config.entry_access import EntryAccess
 from ..config.settings import IngressSettings
-from ..endpoint import Endpoint
+from ..endpoint import Backend, Endpoint
 from ..entry.routes import Access, ExternalRule, Service, gateway_rules, ingress_rules
 from .context import TierContext
 from .pods import Spec
 
 ROUTE_NAME = "archivist"
 WRITE_ROUTE_NAME = "archivist-write"
-
-
-@dataclass(frozen=True)
-class Backend:
-    service: pulumi.Input[str]  # the Kubernetes Service name
-    endpoint: Endpoint
 
 
 def public_access(settings: IngressSettings) -> tuple[Access, ...]:
