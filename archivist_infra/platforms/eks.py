@@ -94,6 +94,12 @@ class EksSettings:
     spot: bool = False
     spot_machine_types: tuple[str, ...] = ()
     spot_max_nodes: int | None = None
+    # A customer-managed KMS key (ARN) for etcd Secrets, node root volumes and the stores' EBS volumes (audit N12).
+    encryption_key: str | None = None
+
+
+# A KMS key ARN (EKS envelope encryption takes a symmetric key's ARN, not an alias).
+_KMS_KEY = re.compile(r"^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-[0-9]:[0-9]{12}:key/[-0-9a-f]{36}$")
 
 
 def parse(reader: ConfigReader) -> EksSettings:
@@ -168,6 +174,8 @@ def parse(reader: ConfigReader) -> EksSettings:
         spot=spot_enabled,
         spot_machine_types=spot_types,
         spot_max_nodes=spot_max,
+        encryption_key=reader.string("encryptionKey", "", pattern=_KMS_KEY, hint=(
+            "a KMS key ARN such as 'arn:aws:kms:eu-west-1:111122223333:key/<key id>'")) or None,
     )
     reader.reject_unknown()
     return settings
@@ -281,7 +289,7 @@ class EksCluster(pulumi.ComponentResource):
         if s.create:
             ready.append(self._autoscaler(provider, ready))
         classes, created = sc.create_classes(
-            name, sc.eks_classes(file_system_id=rwx_fs), s.storage_classes,
+            name, sc.eks_classes(file_system_id=rwx_fs, kms_key=s.encryption_key), s.storage_classes,
             provider=provider, parent=self, protect=protect, depends_on=ready,
         )
         registry = self._registry()
@@ -385,6 +393,10 @@ class EksCluster(pulumi.ComponentResource):
             # STANDARD: when the minor leaves standard support EKS upgrades it instead of billing
             # extended support (about 6x the control-plane price), which is EKS's default.
             upgrade_policy=eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            # Envelope encryption of Secrets with the customer's key (cannot be removed once set).
+            encryption_config=eks.ClusterEncryptionConfigArgs(
+                resources=["secrets"], provider=eks.ClusterEncryptionConfigProviderArgs(key_arn=s.encryption_key))
+            if s.encryption_key else None,
             deletion_protection=self._keep,
             opts=self._opts(protect=self._keep, depends_on=[*cluster_policies, logs]),
         )
@@ -428,7 +440,8 @@ class EksCluster(pulumi.ComponentResource):
             block_device_mappings=[ec2.LaunchTemplateBlockDeviceMappingArgs(
                 device_name="/dev/xvda",
                 ebs=ec2.LaunchTemplateBlockDeviceMappingEbsArgs(volume_size=s.disk_size_gb, volume_type="gp3",
-                                                               encrypted="true", delete_on_termination="true"))],
+                                                               encrypted="true", kms_key_id=s.encryption_key,
+                                                               delete_on_termination="true"))],
             opts=self._opts())
 
         def group(suffix: str, types: list[str], lo: int, hi: int, *, spot: bool = False,

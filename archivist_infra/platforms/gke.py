@@ -71,6 +71,9 @@ _PROJECT = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
 _REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]$")
 _ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]-[a-z]$")
 _VERSION = re.compile(r"^1\.[0-9]{2}(\.[0-9]+(-gke\.[0-9]+)?)?$")
+# A Cloud KMS crypto key's resource name.
+_KMS_KEY = re.compile(r"^projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/locations/[a-z0-9-]+/keyRings/[-_A-Za-z0-9]{1,63}/"
+                      r"cryptoKeys/[-_A-Za-z0-9]{1,63}$")
 # GKE cluster names: at most 40 characters (`gcloud container clusters create` rejects longer ones).
 _CLUSTER_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$")
 
@@ -102,6 +105,8 @@ class GkeSettings:
     # Reach the control plane through its DNS-based endpoint (IAM decides who may, no IP allow-list):
     # the way for CI runners without a stable egress address (audit N7; docs/clouds.md).
     dns_endpoint: bool = False
+    # A Cloud KMS key (customer-managed) for etcd secrets, node boot disks and the stores' disks (audit N12).
+    encryption_key: str | None = None
 
     @property
     def location(self) -> str:
@@ -172,6 +177,8 @@ def parse(reader: ConfigReader) -> GkeSettings:
         node_shape=shape,
         api_allowed_cidrs=parse_api_access(reader, create=create),
         dns_endpoint=reader.boolean("dnsEndpoint", False),
+        encryption_key=reader.string("encryptionKey", "", pattern=_KMS_KEY, hint=(
+            "a Cloud KMS key such as 'projects/P/locations/europe-west1/keyRings/R/cryptoKeys/K'")) or None,
     )
     if settings.dns_endpoint and not create:
         reader.problems.add(reader.key("dnsEndpoint"),
@@ -256,7 +263,7 @@ class GkeCluster(pulumi.ComponentResource):
                                 cluster_identifier=cluster_id,
                                 opts=pulumi.ResourceOptions(parent=self, depends_on=list(ready)))
         classes, created = sc.create_classes(
-            name, sc.gke_classes(filestore_tier=s.filestore_tier, network=network_name), s.storage_classes,
+            name, sc.gke_classes(filestore_tier=s.filestore_tier, network=network_name, kms_key=s.encryption_key), s.storage_classes,
             provider=provider, parent=self, protect=protect, depends_on=apis,
         )
         cloud = CloudContext(platform="gke", region=s.region, cluster_name=pulumi.Output.from_input(s.name),
@@ -343,6 +350,9 @@ class GkeCluster(pulumi.ComponentResource):
                              for i, c in enumerate(s.api_allowed_cidrs)],
                 gcp_public_cidrs_access_enabled=False,
             ),
+            # Application-layer encryption of Secrets in etcd with the customer's key.
+            database_encryption=container.ClusterDatabaseEncryptionArgs(state="ENCRYPTED", key_name=s.encryption_key)
+            if s.encryption_key else None,
             control_plane_endpoints_config=container.ClusterControlPlaneEndpointsConfigArgs(
                 dns_endpoint_config=container.ClusterControlPlaneEndpointsConfigDnsEndpointConfigArgs(
                     allow_external_traffic=True)) if s.dns_endpoint else None,
@@ -386,6 +396,7 @@ class GkeCluster(pulumi.ComponentResource):
                     machine_type=machine,
                     disk_size_gb=s.disk_size_gb,
                     disk_type="pd-balanced",
+                    boot_disk_kms_key=s.encryption_key,
                     spot=spot,
                     service_account=node_sa.email,
                     oauth_scopes=["https://www.googleapis.com/auth/cloud-platform"],

@@ -56,9 +56,10 @@ _FILESTORE_NOTE = {"standard": "100 GiB minimum; 1 TiB on drivers before v1.11"}
 _PD_MINIMUM = GI
 
 
-def gke_classes(*, filestore_tier: str, network: pulumi.Input[str]) -> ClassPair:
+def gke_classes(*, filestore_tier: str, network: pulumi.Input[str], kms_key: str | None = None) -> ClassPair:
+    # disk-encryption-kms-key: the PD CSI driver's CMEK parameter (GKE "Using customer-managed encryption keys").
     return ClassPair(
-        ClassSpec("pd.csi.storage.gke.io", {"type": "pd-ssd"}),
+        ClassSpec("pd.csi.storage.gke.io", {"type": "pd-ssd", **({"disk-encryption-kms-key": kms_key} if kms_key else {})}),
         ClassSpec("filestore.csi.storage.gke.io", {"tier": filestore_tier, "network": network}),
     )
 
@@ -74,7 +75,7 @@ def gke_billing(filestore_tier: str) -> tuple[BillingRule, BillingRule]:
 # -- EKS ----------------------------------------------------------------------------------
 
 
-def eks_classes(*, file_system_id: pulumi.Input[str] | None) -> ClassPair:
+def eks_classes(*, file_system_id: pulumi.Input[str] | None, kms_key: str | None = None) -> ClassPair:
     rwx = None
     if file_system_id is not None:
         # efs-ap: one access point per volume, owned by a uid/gid from the class's range, so
@@ -85,7 +86,9 @@ def eks_classes(*, file_system_id: pulumi.Input[str] | None) -> ClassPair:
             expandable=False,
         )
     return ClassPair(
-        ClassSpec("ebs.csi.aws.com", {"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4"}),
+        # kmsKeyId: the EBS CSI driver's parameter for a customer-managed key (else the account's aws/ebs key).
+        ClassSpec("ebs.csi.aws.com", {"type": "gp3", "encrypted": "true", "csi.storage.k8s.io/fstype": "ext4",
+                                      **({"kmsKeyId": kms_key} if kms_key else {})}),
         rwx,
     )
 

@@ -290,3 +290,29 @@ def test_vpc_cni_gets_its_eni_rights_through_irsa_not_the_node_role(monitor: Rec
         assert "arch-vpc-cni-AmazonEKS_CNI_Policy" in monitor.depends_on_names(addon)
         assert "serviceAccountRoleArn" in addon.inputs
     return settled(comp, check)
+
+
+KMS_KEY = "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+@pulumi.runtime.test
+def test_customer_managed_key_encrypts_etcd_secrets_root_volumes_and_store_volumes(
+        monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = eks.EksCluster("arch", settings(encryptionKey=KMS_KEY), node_bounds=NodeBounds(1, 3), protect=False)
+
+    def check() -> None:
+        cluster = monitor.one("aws:eks/cluster:Cluster").inputs
+        assert cluster["encryptionConfig"] == {"resources": ["secrets"], "provider": {"keyArn": KMS_KEY}}
+        template = monitor.one("aws:ec2/launchTemplate:LaunchTemplate").inputs
+        assert template["blockDeviceMappings"][0]["ebs"]["kmsKeyId"] == KMS_KEY
+        classes = {r.inputs["provisioner"]: r.inputs for r in monitor.of_type("kubernetes:storage.k8s.io/v1:StorageClass")}
+        assert classes["ebs.csi.aws.com"]["parameters"]["kmsKeyId"] == KMS_KEY
+    return settled(comp, check)
+
+
+def test_customer_managed_key_must_be_a_kms_key_arn() -> None:
+    assert settings().encryption_key is None
+    r = reader({"region": "eu-west-1", "apiAccess": {"allowedCidrs": ["203.0.113.7/32"]},
+                "encryptionKey": "alias/archivist"})
+    eks.parse(r)
+    assert [p.key for p in r.problems.items] == ["archivist:cluster.encryptionKey"]

@@ -360,3 +360,28 @@ def test_a_kubeconfig_without_ca_data_names_no_certificate_authority() -> None:
     assert doc["clusters"][0]["cluster"] == {"server": "https://uid.europe-west1.gke.goog"}
     with_ca = json.loads(exec_kubeconfig(name="c", server="https://1.2.3.4", ca_data="Q0E=", command="x", args=[]))
     assert with_ca["clusters"][0]["cluster"]["certificate-authority-data"] == "Q0E="
+
+
+KMS_KEY = "projects/archivist-prod/locations/europe-west1/keyRings/archivist/cryptoKeys/etcd"
+
+
+@pulumi.runtime.test
+def test_customer_managed_key_encrypts_etcd_secrets_boot_disks_and_store_disks(
+        monitor: RecordingMonitor) -> pulumi.Output[None]:
+    comp = gke.GkeCluster("arch", settings(encryptionKey=KMS_KEY), node_bounds=NodeBounds(1, 3), protect=False)
+
+    def check() -> None:
+        cluster = monitor.one("gcp:container/cluster:Cluster").inputs
+        assert cluster["databaseEncryption"] == {"state": "ENCRYPTED", "keyName": KMS_KEY}
+        for pool in monitor.of_type("gcp:container/nodePool:NodePool"):
+            assert pool.inputs["nodeConfig"]["bootDiskKmsKey"] == KMS_KEY, pool.name
+        classes = {r.inputs["provisioner"]: r.inputs for r in monitor.of_type("kubernetes:storage.k8s.io/v1:StorageClass")}
+        assert classes["pd.csi.storage.gke.io"]["parameters"]["disk-encryption-kms-key"] == KMS_KEY
+    return settled(comp, check)
+
+
+def test_customer_managed_key_is_off_by_default_and_must_be_a_kms_key_name() -> None:
+    assert settings().encryption_key is None
+    r = reader({**BASE, "encryptionKey": "my-key"})
+    gke.parse(r)
+    assert [p.key for p in r.problems.items] == ["archivist:cluster.encryptionKey"]
