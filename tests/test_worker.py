@@ -30,9 +30,10 @@ from tests.conftest import VALID_IMAGES, env_of, find, run_config
 
 # -- validateConfig, ported from internal/app/config.go at the pinned commit ----------------------
 
-# app.Config's mapstructure keys (config.go:14-27); viper drops anything else.
+# app.Config's mapstructure keys (config.go:14-27); viper drops anything else. Plus `qdrant`: upstream's
+# config/config.yaml:108-132 carries it and the patched worker reads qdrant.embedding.model (notes/app-contract.md).
 CONFIG_KEYS = {"input_dir", "tex_output_dir", "report_output_dir", "processing", "gemini", "latex", "cache",
-               "faiss", "graph", "visualization", "hash_algorithm", "logging"}
+               "faiss", "graph", "visualization", "hash_algorithm", "logging", "qdrant"}
 
 
 def validate_config(cfg: dict[str, Any], num_cpu: int) -> None:

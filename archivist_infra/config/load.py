@@ -15,6 +15,7 @@ from .. import versions
 from ..images import parse_images
 from ..platforms import PLATFORMS, platform_module
 from .backup import parse_backup
+from .gemini import parse_gemini
 from .ingress import parse_ingress
 from .keda import parse_keda
 from .kube_rules import check_app_env, dns_subdomain, store_image
@@ -47,7 +48,7 @@ TOP_LEVEL_KEYS = (
     "platform", "namespace", "protect", "allowDataLoss", "spreadAcrossNodes", "cluster", "images",
     "neo4j", "kafka", "qdrant", "redis", "worker", "search", "graph", "sharedData",
     "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota", "source", "backup", "secrets", "keda",
-    "monitoring",
+    "monitoring", "gemini",
 )
 SECRET_KEYS = ("geminiApiKey", "neo4jPassword")
 
@@ -129,6 +130,7 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
         search_index=search_index,
         backup=parse_backup(root, platform=platform, protect=protect),
         monitoring=parse_monitoring(root, platform=platform),
+        gemini=parse_gemini(root),
     )
     settings = replace(settings, secrets=parse_secrets(root, platform),
                        keda=parse_keda(root, graph=settings.graph, kafka=settings.kafka))
