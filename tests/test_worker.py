@@ -314,8 +314,14 @@ def test_neo4j_keeps_the_database_the_graph_service_opens(prod_objects: list) ->
 
 def test_graph_waits_for_kafka_with_a_deadline_before_starting(dev_objects: list) -> None:
     pod = find(dev_objects, "Deployment", "archivist-graph")["spec"]["template"]["spec"]
-    [wait] = pod["initContainers"]
+    wait, neo4j = pod["initContainers"]
     assert wait["name"] == "wait-for-kafka" and wait["image"] == pod["containers"][0]["image"]
+    # Audit F1: then for Neo4j, with the graph's own driver and credentials, before the schema is created.
+    assert neo4j["name"] == "wait-for-neo4j" and neo4j["image"] == pod["containers"][0]["image"]
+    compile(neo4j["command"][2], "wait-for-neo4j", "exec")
+    assert "verify_connectivity()" in neo4j["command"][2]
+    assert env_of(neo4j) == {"NEO4J_URI": ("config", "NEO4J_URI"), "NEO4J_USER": ("config", "NEO4J_USER"),
+                             "NEO4J_PASSWORD": ("secret", "NEO4J_PASSWORD")}
     assert wait["command"][:2] == ["python", "-c"]
     compile(wait["command"][2], "wait-for-kafka", "exec")  # valid Python
     assert re.search(r"deadline = time\.monotonic\(\) \+ [0-9]+", wait["command"][2])

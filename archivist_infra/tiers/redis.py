@@ -8,7 +8,7 @@ the worker reads `cache.redis.password` from its config.yaml (internal/app/confi
 only the file; cmd/main/commands/index.go:54-56 passes it to go-redis).
 
 Eviction: `noeviction` (audit F3). The worker's analysis cache (`archivist:analysis:<sha256>`, SET with
-the config's TTL, internal/cache/redis_cache.go:86-104) is what stops a paper being analysed, and
+the config's TTL, internal/cache/redis_cache.go:86-96) is what stops a paper being analysed, and
 paid for, twice; under an LRU shared with search's result cache (`search:<md5>`, SETEX 24 h,
 services/search-engine/app/cache.py:129-147) a burst of searches evicted it. With noeviction Redis
 refuses writes at maxmemory ("OOM command not allowed") and never drops a key, while reads go on:
