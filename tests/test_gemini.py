@@ -123,7 +123,7 @@ def test_an_unknown_model_is_left_to_the_preflight_check() -> None:
 
 
 def test_a_malformed_model_id_is_refused() -> None:
-    with pytest.raises(ConfigError, match="archivist:gemini.generationModel"):
+    with pytest.raises(ConfigError, match=r"archivist:gemini\.generationModel"):
         _load({"generationModel": "Gemini 3.5 Flash"})
 
 

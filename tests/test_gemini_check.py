@@ -35,7 +35,7 @@ API_REPLACEMENT = {"gemini-3.5-flash-lite": "models/gemini-3.7-flash"}
 class StandIn(BaseHTTPRequestHandler):
     seen: list[tuple[str, str | None]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         StandIn.seen.append((self.path, self.headers.get("x-goog-api-key")))
         if self.headers.get("x-goog-api-key") != KEY:
             self._send(400, {"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.",
