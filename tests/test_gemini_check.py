@@ -167,3 +167,27 @@ def test_the_module_imports_only_the_standard_library() -> None:
                 if line.startswith(("import ", "from ")) and not line.startswith("from __future__")}
     assert imported <= set(sys.stdlib_module_names), imported - set(sys.stdlib_module_names)
     assert gemini_check.__file__ == str(CHECK_SCRIPT)
+
+
+def test_ops_models_from_the_command_line_with_the_env_key(api: str) -> None:
+    """`python -m archivist_infra ops models dev --key-from-env`: no cluster needed, exit code by the result."""
+    from tests.conftest import ROOT
+
+    env = {**os.environ, "GEMINI_API_KEY": KEY}
+    done = subprocess.run([sys.executable, "-m", "archivist_infra", "ops", "models", "dev", "--key-from-env",
+                           "--api-base", api], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert "ok: model 'gemini-3.5-flash' serves generateContent" in done.stdout
+    env["GEMINI_API_KEY"] = "wrong"
+    done = subprocess.run([sys.executable, "-m", "archivist_infra", "ops", "models", "dev", "--key-from-env",
+                           "--api-base", api], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 1
+    assert [line for line in done.stderr.splitlines() if line.startswith("error:")] == [
+        "error: the Gemini API refused the key (HTTP 400: API key not valid. Please pass a valid API key.); set a "
+        "valid one with `pulumi config set --secret archivist:geminiApiKey <key>`"]
+    env.pop("GEMINI_API_KEY")
+    done = subprocess.run([sys.executable, "-m", "archivist_infra", "ops", "models", "dev", "--key-from-env"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 2 and done.stderr.strip() == "error: --key-from-env: GEMINI_API_KEY is not set"

@@ -57,5 +57,8 @@ def models(out: Out, gemini: GeminiSettings | None, key: str, *, base: str | Non
         out.emit(report)
     else:
         for result in results:
-            out.say(result.line if result.ok else f"error: {result.line}")
+            if result.ok:
+                out.say(result.line)
+            else:  # problems on stderr, one line each, like every verb's errors
+                out.err.print(f"error: {result.line}", markup=False, emoji=False)
     return 0 if results and all(r.ok for r in results) else 1
