@@ -142,13 +142,9 @@ def _all_text(run: Run) -> str:
     return json.dumps(manifests(run)) + yaml.safe_dump(_config_yaml(run))
 
 
-def _runs() -> list[tuple[str, Run]]:
-    return [("dev", run_stack("dev")), ("prod", run_stack("prod"))] + [(p.stem, run_stack(p.stem, p)) for p in EXAMPLES]
-
-
 @pytest.fixture(scope="module")
-def all_runs() -> list[tuple[str, Run]]:
-    return _runs()
+def all_runs(dev_run: Run, prod_run: Run) -> list[tuple[str, Run]]:
+    return [("dev", dev_run), ("prod", prod_run)] + [(p.stem, run_stack(p.stem, p)) for p in EXAMPLES]
 
 
 def test_no_rendered_object_names_a_shut_down_model_or_localhost_9094(all_runs: list[tuple[str, Run]]) -> None:
