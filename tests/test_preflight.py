@@ -35,6 +35,8 @@ def test_the_apps_wait_for_the_preflight_jobs(stack: str, request: pytest.Fixtur
     for name in (MODEL_CHECK, KAFKA_TOPIC):
         annotations = _job(run, name).inputs["metadata"].get("annotations") or {}
         assert "pulumi.com/skipAwait" not in annotations
+        # ...and a failed one is replaced (run again) on the next up instead of awaited again.
+        assert annotations.get("pulumi.com/replaceUnready") == "true"
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -31,6 +31,9 @@ from .kafka import replication
 from .pods import Spec, container_security, pod_security, resources
 from .secrets import SecretRef
 
+# A Job that failed (bad key, no egress, brokers late) is replaced on the next `pulumi up` and runs again,
+# instead of Pulumi waiting once more on the failed one (pulumi-kubernetes batch/v1 Job docs, v4.24.1).
+REPLACE_UNREADY = {"pulumi.com/replaceUnready": "true"}
 MODEL_CHECK = "archivist-model-check"
 KAFKA_TOPIC = "archivist-kafka-topic"
 GRAPH_TOPIC = "paper.processed"  # services/graph-service/app/main.py:150; the worker's graph.kafka.topic
@@ -119,14 +122,17 @@ class Preflight(pulumi.ComponentResource):
         }
         self.topic = k8s.batch.v1.Job(
             f"{name}-kafka-topic",
-            metadata={"name": KAFKA_TOPIC, "namespace": ctx.namespace, "labels": ctx.labels(KAFKA_TOPIC, "preflight")},
+            metadata={"name": KAFKA_TOPIC, "namespace": ctx.namespace, "labels": ctx.labels(KAFKA_TOPIC, "preflight"),
+                      "annotations": dict(REPLACE_UNREADY)},
             spec={
                 "backoff_limit": 2,
                 "active_deadline_seconds": TOPIC_WAIT_SECONDS + 300,
                 "template": _job_pod(name=KAFKA_TOPIC, uid=KAFKA_UID, container=container, digest=digest,
                                      volumes=[{"name": "tmp", "empty_dir": {"size_limit": "64Mi"}}]),
             },
-            opts=ctx.opts(self),
+            # Pulumi's Job await gives up after 10 minutes by default; the brokers of a first `up` may take longer.
+            opts=ctx.opts(self, custom_timeouts=pulumi.CustomTimeouts(
+                create=f"{(TOPIC_WAIT_SECONDS + 300) // 60}m", update=f"{(TOPIC_WAIT_SECONDS + 300) // 60}m")),
         )
         self.register_outputs({"topic": self.topic.metadata.name})
 
@@ -165,7 +171,8 @@ class Preflight(pulumi.ComponentResource):
         }
         return k8s.batch.v1.Job(
             f"{name}-model-check",
-            metadata={"name": MODEL_CHECK, "namespace": ctx.namespace, "labels": ctx.labels(MODEL_CHECK, "preflight")},
+            metadata={"name": MODEL_CHECK, "namespace": ctx.namespace, "labels": ctx.labels(MODEL_CHECK, "preflight"),
+                      "annotations": dict(REPLACE_UNREADY)},
             spec=spec,
             opts=ctx.opts(self),
         )
