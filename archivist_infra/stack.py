@@ -3,6 +3,7 @@ each tier takes the typed outputs of the ones it needs, and Pulumi derives the r
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from .capacity.demands_from_settings import workload_demands
 from .capacity.figures import Capacity
 from .capacity.sizing import stack_capacity
 from .config.backup import BackupSettings
+from .config.gemini import GeminiSettings
 from .config.quantity import parse_quantity
 from .config.security import SecuritySettings
 from .config.settings import Settings
@@ -28,11 +30,12 @@ from .tiers.context import TierContext
 from .tiers.data_guard import data_guard
 from .tiers.ingress import Backend, ExternalAccess
 from .tiers.kafka import KafkaBroker, cluster_id
-from .tiers.lag_scaling import LagScaling
+from .tiers.lag_scaling import QUEUE_STATS_PATH, LagScaling
 from .tiers.monitoring import Monitoring, monitoring_settings
 from .tiers.namespace import ArchivistNamespace
 from .tiers.neo4j import Neo4jStore
 from .tiers.network_policies import NetworkPolicies
+from .tiers.preflight import Preflight
 from .tiers.qdrant import QdrantStore
 from .tiers.quotas import NamespaceQuotas
 from .tiers.redis import RedisCache
@@ -94,6 +97,11 @@ def _secret(value: pulumi.Output[str]) -> pulumi.Output[str]:
     return pulumi.Output.secret(value)
 
 
+def _fingerprint(value: str) -> str:
+    """A truncated sha256: changes with the key, reveals nothing usable about it."""
+    return hashlib.sha256(value.encode()).hexdigest()[:16]
+
+
 def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
     capacity = stack_capacity(settings)
     # The node pools' autoscaling bounds follow from the workloads, so a scale-up never
@@ -130,21 +138,29 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
                          storage_class=rwo(settings.qdrant.storage.storage_class))
     redis = RedisCache("redis", ctx, settings.redis, storage_class=rwo(settings.redis.storage.storage_class))
 
+    gemini = settings.gemini or GeminiSettings()
+    # Awaited by `pulumi up` before the apps that need them roll (tiers/preflight.py).
+    preflight = Preflight("preflight", ctx, gemini=gemini, gemini_key=app_secrets.gemini_api_key,
+                          key_checksum=pulumi.Output.unsecret(secrets.gemini_api_key.apply(_fingerprint)),
+                          check_image=images.search, kafka=settings.kafka, bootstrap=kafka.bootstrap.address)
     config = AppConfig("app-config", ctx, StoreEndpoints(
         neo4j=neo4j.bolt, redis=redis.endpoint, qdrant=qdrant.endpoint, kafka=kafka.bootstrap,
         redis_password=redis.password, neo4j_password=app_secrets.password,
     ), max_workers=worker_max_workers(settings.worker_run or WorkerRunSettings(),
-                                      parse_quantity(settings.worker.resources.cpu_limit) or Decimal(1)))
+                                      parse_quantity(settings.worker.resources.cpu_limit) or Decimal(1)),
+       gemini=gemini)
     shared_class = settings.shared_data.storage_class or (
         target.storage.read_write_many if settings.shared_data.access_mode == "ReadWriteMany"
         else target.storage.read_write_once
     )
     shared = SharedData("shared-data", ctx, settings.shared_data, storage_class=shared_class)
     apps = deploy_apps(ctx, settings, images=images, config=config, secrets=app_secrets,
-                       shared_claim=shared.claim_name)
+                       shared_claim=shared.claim_name, preflight=preflight)
     if settings.keda is not None and settings.keda.enabled:
+        graph_url = apps.graph.endpoint.url if apps.graph.endpoint is not None else None
         LagScaling("lag-scaling", ctx, settings.keda, settings.graph.autoscaling,
-                   deployment=apps.graph.deployment.metadata.name, bootstrap=kafka.bootstrap.address)
+                   deployment=apps.graph.deployment.metadata.name, bootstrap=kafka.bootstrap.address,
+                   queue_stats_url=pulumi.Output.concat(graph_url, QUEUE_STATS_PATH) if graph_url is not None else None)
 
     external = None
     if settings.ingress.mode != "none":

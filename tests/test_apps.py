@@ -26,12 +26,16 @@ def test_each_service_gets_exactly_the_env_its_code_reads(dev_objects: list) -> 
     # Search: app/cache.py:28 REDIS_URL, app/vector_store.py:46 GEMINI_API_KEY.
     search = env_of(main_container(find(dev_objects, "StatefulSet", "archivist-search")))
     # REDIS_URL carries the generated Redis password, so it comes from a Secret (redis.py).
+    # GEMINI_EMBEDDING_*: the patched vector_store.py (notes/app-contract.md).
     assert search == {"REDIS_URL": ("secret", "REDIS_URL"), "GEMINI_API_KEY": ("secret", "GEMINI_API_KEY"),
-                      "HOME": "/tmp"}
-    # Graph: app/main.py:114-117,160, metadata_extractor.py:36; no Redis client anywhere.
+                      "HOME": "/tmp", "GEMINI_EMBEDDING_MODEL": ("config", "GEMINI_EMBEDDING_MODEL"),
+                      "GEMINI_EMBEDDING_DIMENSIONS": ("config", "GEMINI_EMBEDDING_DIMENSIONS")}
+    # Graph: app/main.py:114-117,160, metadata_extractor.py:36; no Redis client anywhere. The patched
+    # metadata_extractor.py / semantic_search.py / kafka_consumer.py read GEMINI_* and SEARCH_SERVICE_URL.
     graph = env_of(main_container(find(dev_objects, "Deployment", "archivist-graph")))
     assert set(graph) == {"NEO4J_URI", "NEO4J_USER", "NEO4J_PASSWORD", "KAFKA_BOOTSTRAP_SERVERS", "QDRANT_URL",
-                          "GEMINI_API_KEY", "HOME"}
+                          "GEMINI_API_KEY", "HOME", "GEMINI_GENERATION_MODEL", "GEMINI_EMBEDDING_MODEL",
+                          "GEMINI_EMBEDDING_DIMENSIONS", "SEARCH_SERVICE_URL"}
 
 
 def test_configmap_addresses_are_derived_from_the_store_services(dev_objects: list) -> None:

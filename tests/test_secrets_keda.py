@@ -338,7 +338,8 @@ def test_opting_out_on_a_cloud_keeps_the_pulumi_managed_secret() -> None:
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod", "eks", "aks"])
-def test_graph_scales_on_graph_builder_lag_instead_of_cpu(stack: str, request: pytest.FixtureRequest) -> None:
+def test_graph_scales_on_its_queue_instead_of_cpu(stack: str, request: pytest.FixtureRequest) -> None:
+    """The consumer commits before it works (kafka_consumer.py:46-48): the lag stays ~0, the queue moves."""
     run: engine.Run = request.getfixturevalue(f"{stack}_run")
     objects = manifests(run)
     scaled = find(objects, "ScaledObject", "archivist-graph")
@@ -346,6 +347,27 @@ def test_graph_scales_on_graph_builder_lag_instead_of_cpu(stack: str, request: p
     spec = scaled["spec"]
     assert spec["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "archivist-graph"}
     [trigger] = spec["triggers"]
+    assert (trigger["type"], trigger["metricType"]) == ("metrics-api", "AverageValue")
+    meta = trigger["metadata"]
+    graph_service = find(objects, "Service", "archivist-graph")
+    [port] = graph_service["spec"]["ports"]
+    # The pod's port (aggregateFromKubeServiceEndpoints calls every endpoint): the Service targets it by name.
+    container = pod_spec(find(objects, "Deployment", "archivist-graph"))["containers"][0]
+    assert port["targetPort"] == "http" and container["ports"] == [{"name": "http", "containerPort": port["port"]}]
+    assert meta["url"] == f"http://archivist-graph.archivist.svc.cluster.local:{port['port']}/api/graph/queue-stats"
+    # The JSON of main.py:329-341 has queue_size at the top level.
+    assert (meta["format"], meta["valueLocation"]) == ("json", "queue_size")
+    assert (meta["aggregateFromKubeServiceEndpoints"], meta["aggregationType"]) == ("true", "sum")
+    assert meta["targetValue"] == "8" and meta["activationTargetValue"] == "0"
+    hpas = [o for o in objects if o["kind"] == "HorizontalPodAutoscaler"]
+    assert "archivist-graph" not in {h["spec"]["scaleTargetRef"]["name"] for h in hpas}
+    [keda] = [r for r in run.by_type(RELEASE) if r.inputs["chart"] == "keda"]
+    assert (keda.inputs["version"], keda.inputs["repositoryOpts"]["repo"]) == ("2.20.2", "https://kedacore.github.io/charts")
+
+
+def test_the_lag_signal_stays_available() -> None:
+    objects = manifests(run_config({"images": VALID_IMAGES, "keda": {"signal": "lag"}}))
+    [trigger] = find(objects, "ScaledObject", "archivist-graph")["spec"]["triggers"]
     assert trigger["type"] == "kafka"
     meta = trigger["metadata"]
     kafka_service = find(objects, "Service", "kafka")
@@ -354,10 +376,8 @@ def test_graph_scales_on_graph_builder_lag_instead_of_cpu(stack: str, request: p
     assert (meta["topic"], meta["consumerGroup"], meta["offsetResetPolicy"]) == ("paper.processed", "graph-builder",
                                                                                 "earliest")
     assert meta["lagThreshold"] == "30" and meta["allowIdleConsumers"] == "false"
-    hpas = [o for o in objects if o["kind"] == "HorizontalPodAutoscaler"]
-    assert "archivist-graph" not in {h["spec"]["scaleTargetRef"]["name"] for h in hpas}
-    [keda] = [r for r in run.by_type(RELEASE) if r.inputs["chart"] == "keda"]
-    assert (keda.inputs["version"], keda.inputs["repositoryOpts"]["repo"]) == ("2.20.2", "https://kedacore.github.io/charts")
+    kafka_ingress = find(objects, "NetworkPolicy", "kafka-ingress")["spec"]["ingress"]
+    assert [peer for rule in kafka_ingress for peer in rule["from"] if "namespaceSelector" in peer]
 
 
 def test_prod_lag_scaling_keeps_the_guides_bounds_and_behaviour_within_the_partitions(
@@ -386,10 +406,14 @@ def test_scaled_object_adopts_the_former_cpu_autoscaler_by_name(prod_objects: li
 def test_threshold_and_bounds_follow_config() -> None:
     run = run_config({"images": VALID_IMAGES, "kafka": {"partitions": 12},
                       "graph": {"autoscaling": {"minReplicas": 3, "maxReplicas": 12}},
-                      "keda": {"lagThreshold": 100, "activationLagThreshold": 5, "pollingIntervalSeconds": 15}})
+                      "keda": {"queueThreshold": 20, "activationQueueThreshold": 2, "pollingIntervalSeconds": 15}})
     spec = find(manifests(run), "ScaledObject", "archivist-graph")["spec"]
     assert (spec["minReplicaCount"], spec["maxReplicaCount"], spec["pollingInterval"]) == (3, 12, 15)
     meta = spec["triggers"][0]["metadata"]
+    assert (meta["targetValue"], meta["activationTargetValue"]) == ("20", "2")
+    lag = run_config({"images": VALID_IMAGES, "keda": {"signal": "lag", "lagThreshold": 100,
+                                                       "activationLagThreshold": 5}})
+    meta = find(manifests(lag), "ScaledObject", "archivist-graph")["spec"]["triggers"][0]["metadata"]
     assert (meta["lagThreshold"], meta["activationLagThreshold"]) == ("100", "5")
 
 
@@ -404,12 +428,16 @@ def test_single_partition_keeps_the_cpu_autoscaler() -> None:
     assert not [rule for rule in kafka_ingress for peer in rule["from"] if "namespaceSelector" in peer]
 
 
-def test_only_kedas_operator_may_reach_kafka_from_outside_and_only_on_9092(prod_objects: list[dict[str, Any]]) -> None:
-    rules = find(prod_objects, "NetworkPolicy", "kafka-ingress")["spec"]["ingress"]
-    outside = [(peer, rule["ports"]) for rule in rules for peer in rule["from"] if "namespaceSelector" in peer]
-    assert outside == [({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "keda"}},
-                         "podSelector": {"matchLabels": {"app.kubernetes.io/name": "keda-operator"}}},
-                        [{"protocol": "TCP", "port": 9092}])]
+def test_only_kedas_operator_reaches_the_graph_pods_for_queue_stats(prod_objects: list[dict[str, Any]]) -> None:
+    kafka = find(prod_objects, "NetworkPolicy", "kafka-ingress")["spec"]["ingress"]
+    assert not [peer for rule in kafka for peer in rule["from"] if "namespaceSelector" in peer
+                and peer["namespaceSelector"]["matchLabels"].get("kubernetes.io/metadata.name") == "keda"]
+    graph = find(prod_objects, "NetworkPolicy", "archivist-graph-ingress")["spec"]["ingress"]
+    keda = [(peer, rule["ports"]) for rule in graph for peer in rule["from"]
+            if peer.get("namespaceSelector", {}).get("matchLabels", {}).get("kubernetes.io/metadata.name") == "keda"]
+    assert keda == [({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "keda"}},
+                      "podSelector": {"matchLabels": {"app.kubernetes.io/name": "keda-operator"}}},
+                     [{"protocol": "TCP", "port": 8081}])]
 
 
 def test_capacity_and_quota_count_the_graph_at_its_lag_scaling_maximum() -> None:

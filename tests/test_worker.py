@@ -30,9 +30,10 @@ from tests.conftest import VALID_IMAGES, env_of, find, run_config
 
 # -- validateConfig, ported from internal/app/config.go at the pinned commit ----------------------
 
-# app.Config's mapstructure keys (config.go:14-27); viper drops anything else.
+# app.Config's mapstructure keys (config.go:14-27); viper drops anything else. Plus `qdrant`: upstream's
+# config/config.yaml:108-132 carries it and the patched worker reads qdrant.embedding.model (notes/app-contract.md).
 CONFIG_KEYS = {"input_dir", "tex_output_dir", "report_output_dir", "processing", "gemini", "latex", "cache",
-               "faiss", "graph", "visualization", "hash_algorithm", "logging"}
+               "faiss", "graph", "visualization", "hash_algorithm", "logging", "qdrant"}
 
 
 def validate_config(cfg: dict[str, Any], num_cpu: int) -> None:
@@ -313,8 +314,14 @@ def test_neo4j_keeps_the_database_the_graph_service_opens(prod_objects: list) ->
 
 def test_graph_waits_for_kafka_with_a_deadline_before_starting(dev_objects: list) -> None:
     pod = find(dev_objects, "Deployment", "archivist-graph")["spec"]["template"]["spec"]
-    [wait] = pod["initContainers"]
+    wait, neo4j = pod["initContainers"]
     assert wait["name"] == "wait-for-kafka" and wait["image"] == pod["containers"][0]["image"]
+    # Audit F1: then for Neo4j, with the graph's own driver and credentials, before the schema is created.
+    assert neo4j["name"] == "wait-for-neo4j" and neo4j["image"] == pod["containers"][0]["image"]
+    compile(neo4j["command"][2], "wait-for-neo4j", "exec")
+    assert "verify_connectivity()" in neo4j["command"][2]
+    assert env_of(neo4j) == {"NEO4J_URI": ("config", "NEO4J_URI"), "NEO4J_USER": ("config", "NEO4J_USER"),
+                             "NEO4J_PASSWORD": ("secret", "NEO4J_PASSWORD")}
     assert wait["command"][:2] == ["python", "-c"]
     compile(wait["command"][2], "wait-for-kafka", "exec")  # valid Python
     assert re.search(r"deadline = time\.monotonic\(\) \+ [0-9]+", wait["command"][2])

@@ -16,6 +16,7 @@ from ..images import parse_images
 from ..platforms import PLATFORMS, platform_module
 from .backup import parse_backup
 from .entry_access import IAP_SECRET_KEY
+from .gemini import parse_gemini
 from .ingress import parse_ingress
 from .keda import parse_keda
 from .kube_rules import check_app_env, dns_subdomain, store_image
@@ -48,7 +49,7 @@ TOP_LEVEL_KEYS = (
     "platform", "namespace", "protect", "allowDataLoss", "spreadAcrossNodes", "cluster", "images",
     "neo4j", "kafka", "qdrant", "redis", "worker", "search", "graph", "sharedData",
     "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota", "source", "backup", "secrets", "keda",
-    "monitoring", IAP_SECRET_KEY,
+    "monitoring", "gemini", IAP_SECRET_KEY,
 )
 SECRET_KEYS = ("geminiApiKey", "neo4jPassword", IAP_SECRET_KEY)
 
@@ -130,6 +131,7 @@ def load_settings(raw: Mapping[str, Any], *, project: str, stack: str, secrets_p
         search_index=search_index,
         backup=parse_backup(root, platform=platform, protect=protect),
         monitoring=parse_monitoring(root, platform=platform),
+        gemini=parse_gemini(root),
     )
     settings = replace(settings, secrets=parse_secrets(root, platform),
                        keda=parse_keda(root, graph=settings.graph, kafka=settings.kafka))

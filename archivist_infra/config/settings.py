@@ -156,6 +156,7 @@ class Settings:
     secrets: Any = None  # config.secrets.SecretStoreSettings; None: Pulumi-managed Kubernetes Secret
     keda: Any = None  # config.keda.KedaSettings; None: no lag scaling
     monitoring: Any = None  # config.monitoring.MonitoringSettings; None: the defaults
+    gemini: Any = None  # config.gemini.GeminiSettings; None: the defaults (gemini_models.py)
 
     @property
     def apps(self) -> tuple[AppSettings, AppSettings, AppSettings]:

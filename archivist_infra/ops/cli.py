@@ -23,6 +23,7 @@ VERBS = {
     "backup": "a Velero Backup from Schedule velero/<namespace>-daily, followed to the end",
     "qdrant-drain": "move every shard off Qdrant peer qdrant-N, then remove the peer (--yes; plan only without)",
     "restore": "a Velero Restore from --from NAME or the newest Completed backup (--into NS for a drill)",
+    "models": "ask the Gemini API for each configured model with the stack's key (Secret archivist-secrets)",
 }
 
 
@@ -70,6 +71,9 @@ def add_ops_parser(sub: Any) -> None:
         p[name].add_argument("--no-wait", dest="wait", action="store_false", help="create it and return")
     p["restore"].add_argument("--from", dest="source", metavar="BACKUP", help="backup name (default: newest Completed)")
     p["restore"].add_argument("--into", metavar="NAMESPACE", help="restore into this namespace instead (a drill)")
+    p["models"].add_argument("--key-from-env", action="store_true",
+                             help="use $GEMINI_API_KEY instead of the cluster Secret (before the first up, no cluster)")
+    p["models"].add_argument("--api-base", default=None, help="the Gemini API's base URL (default: Google's)")
 
 
 def run_ops(args: argparse.Namespace, project_dir: Path) -> int:
@@ -100,6 +104,10 @@ def _dispatch(args: argparse.Namespace, project_dir: Path) -> int:
     from .context import Ops, Out
 
     target = context.stack_target(args.stack, args.config_file, project_dir)
+    if args.verb == "models" and args.key_from_env:
+        from .models import models, models_from_env
+
+        return models(Out(json=args.output == "json"), target.gemini, models_from_env(), base=args.api_base)
     api = context.api_client(args.kubeconfig, args.context or target.context)
     ops = Ops(api=api, namespace=target.namespace, out=Out(json=args.output == "json"))
     verb = args.verb
@@ -137,6 +145,10 @@ def _dispatch(args: argparse.Namespace, project_dir: Path) -> int:
         from .process import process
 
         return process(ops, timeout=args.timeout, wait=args.wait)
+    if verb == "models":
+        from .models import key_from_secret, models
+
+        return models(ops.out, target.gemini, key_from_secret(ops), base=args.api_base)
     if verb == "qdrant-drain":
         from .qdrant import qdrant_drain
 

@@ -28,6 +28,7 @@ class StackTarget:
     namespace: str
     context: str | None  # None: the kubeconfig's current context
     platform: str
+    gemini: Any = None  # config.gemini.GeminiSettings: the models `ops models` checks
 
 
 def stack_target(stack: str, config_file: Path | None, project_dir: Path) -> StackTarget:
@@ -50,7 +51,8 @@ def stack_target(stack: str, config_file: Path | None, project_dir: Path) -> Sta
     secrets = {k[len(prefix):] for k in config.secret_keys if k.startswith(prefix)}
     settings = load_settings(raw, project=config.project, stack=stack, secrets_present=secrets)
     context = getattr(settings.cluster, "context", None) if settings.platform == "local" else None
-    return StackTarget(stack=stack, namespace=settings.namespace, context=context, platform=settings.platform)
+    return StackTarget(stack=stack, namespace=settings.namespace, context=context, platform=settings.platform,
+                       gemini=settings.gemini)
 
 
 def _parse(value: str) -> Any:

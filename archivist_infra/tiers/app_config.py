@@ -15,6 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import yaml
 
+from ..config.gemini import GeminiSettings
 from ..endpoint import Endpoint
 from .context import TierContext
 
@@ -37,14 +38,23 @@ class StoreEndpoints:
 
 
 FAISS_INDEX_DIR = "/data/faiss_index"
-GEMINI_MODEL = "models/gemini-2.0-flash-exp"  # config/config.yaml:11 at the pinned commit
+GRAPH_TOPIC = "paper.processed"  # services/graph-service/app/main.py:150 consumes it
+
+
+def api_model(model: str) -> str:
+    """validateConfig wants `gemini.model` to start with `models/` (internal/app/config.go:267-270)."""
+    return model if model.startswith("models/") else f"models/{model}"
 
 
 def worker_config(*, neo4j_url: str, neo4j_db: str, redis_address: str, max_workers: int,
-                  redis_password: str = "") -> str:
+                  kafka_bootstrap: str, gemini: GeminiSettings | None = None, redis_password: str = "") -> str:
     """The worker's config.yaml: the keys app.Config reads (internal/app/config.go:14-152), with the
     values of the pinned config/config.yaml where the cluster does not decide them, and passing
-    validateConfig (config.go:244-318; ported in tests/test_worker_config.py)."""
+    validateConfig (config.go:244-318; ported in tests/test_worker.py). The model keys and
+    graph.kafka are read by the patched worker (images/patches/, notes/app-contract.md): the pinned
+    one forced shut-down models (process.go:261-274) and sent to localhost:9094 (pool.go:56-61)."""
+    models = gemini or GeminiSettings()
+    model = api_model(models.generation_model)
     config: dict[str, Any] = {
         "input_dir": "/data/lib",
         "tex_output_dir": "/data/tex_files",
@@ -52,16 +62,16 @@ def worker_config(*, neo4j_url: str, neo4j_db: str, redis_address: str, max_work
         # max_workers <= runtime.NumCPU() on the smallest node (config.go:249-252).
         "processing": {"max_workers": max_workers, "batch_size": 10, "timeout_per_paper": 600},
         "gemini": {
-            "model": GEMINI_MODEL,
+            "model": model,
             "max_tokens": 8000,
             "temperature": 0.3,
             # config/config.yaml:16-42: the stage settings matter (analyzer.go:83-88 reads stage 1's).
             "agentic": {
                 "enabled": True, "max_iterations": 1, "self_reflection": False, "multi_stage_analysis": False,
                 "stages": {
-                    "metadata_extraction": {"model": GEMINI_MODEL, "temperature": 1},
-                    "methodology_analysis": {"model": GEMINI_MODEL, "temperature": 1, "thinking_budget": 10000},
-                    "latex_generation": {"model": GEMINI_MODEL, "temperature": 1, "validation": True},
+                    "metadata_extraction": {"model": model, "temperature": 1},
+                    "methodology_analysis": {"model": model, "temperature": 1, "thinking_budget": 10000},
+                    "latex_generation": {"model": model, "temperature": 1, "validation": True},
                 },
                 "retry": {"max_attempts": 3, "backoff_multiplier": 2, "initial_delay_ms": 1000},
             },
@@ -81,7 +91,11 @@ def worker_config(*, neo4j_url: str, neo4j_db: str, redis_address: str, max_work
                                     "importance_filter": ["high", "medium"]},
             "search": {"default_top_k": 10, "vector_weight": 0.5, "graph_weight": 0.3, "keyword_weight": 0.2,
                        "traversal_depth": 2},
+            # The batch publishes one event per processed paper here (the patched pool.go); graph consumes it.
+            "kafka": {"brokers": [kafka_bootstrap], "topic": GRAPH_TOPIC},
         },
+        # The embedding model where the worker embeds (config/config.yaml:108-132 upstream; honoured by the patch).
+        "qdrant": {"embedding": {"model": models.embedding_model}},
         # The hash cache `process` skips processed papers with (internal/worker/pool.go:273-310).
         "cache": {"enabled": True, "type": "redis", "ttl": 720,
                   "redis": {"addr": redis_address, "password": redis_password, "db": 0}},
@@ -94,19 +108,25 @@ class AppConfig(pulumi.ComponentResource):
     name: pulumi.Output[str]
 
     def __init__(self, name: str, ctx: TierContext, stores: StoreEndpoints, *, max_workers: int,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 gemini: GeminiSettings | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:config:AppConfig", name, None, opts)
         password = stores.redis_password
+        models = gemini or GeminiSettings()
         config_yaml = pulumi.Output.all(
-            stores.neo4j.url, stores.redis.address, password if password is not None else ""
+            stores.neo4j.url, stores.redis.address, password if password is not None else "", stores.kafka.address
         ).apply(lambda v: worker_config(neo4j_url=v[0], neo4j_db=stores.neo4j_database, redis_address=v[1],
-                                        max_workers=max_workers, redis_password=v[2]))
-        # Only what some service reads: config.yaml (worker); NEO4J_*, KAFKA_*, QDRANT_URL (graph); REDIS_URL (search).
+                                        max_workers=max_workers, redis_password=v[2], kafka_bootstrap=v[3],
+                                        gemini=models))
+        # Only what some service reads: config.yaml (worker); NEO4J_*, KAFKA_*, QDRANT_URL (graph); REDIS_URL (search);
+        # GEMINI_* (search and graph, patched: notes/app-contract.md).
         data: dict[str, pulumi.Input[str]] = {
             "NEO4J_URI": stores.neo4j.url,
             "NEO4J_USER": "neo4j",
             "QDRANT_URL": stores.qdrant.url,
             "KAFKA_BOOTSTRAP_SERVERS": stores.kafka.address,
+            "GEMINI_GENERATION_MODEL": models.generation_model,
+            "GEMINI_EMBEDDING_MODEL": models.embedding_model,
+            "GEMINI_EMBEDDING_DIMENSIONS": str(models.embedding_dimensions),
         }
         secret_data: dict[str, pulumi.Input[str]] = {}
         if password is None:

@@ -35,6 +35,8 @@ class AppServiceArgs:
     claim_templates: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     cpu_autoscaler: bool = True  # False: something else (KEDA's ScaledObject) owns the replica count
     annotations: dict[str, str] = field(default_factory=dict)  # on the workload object (e.g. Reloader's)
+    # Resources the workload waits for (the pre-flight Jobs, tiers/preflight.py): Pulumi creates it after them.
+    depends_on: list[pulumi.Resource] = field(default_factory=list)
 
 
 class AppService(pulumi.ComponentResource):
@@ -117,7 +119,7 @@ class AppService(pulumi.ComponentResource):
                     "template": template,
                     "volume_claim_templates": claims,
                 },
-                opts=ctx.opts(self, ignore_changes=["spec.replicas"]),
+                opts=ctx.opts(self, ignore_changes=["spec.replicas"], depends_on=args.depends_on),
             )
         else:
             self.workload = k8s.apps.v1.Deployment(
@@ -131,7 +133,7 @@ class AppService(pulumi.ComponentResource):
                     "template": template,
                 },
                 # The HPA owns spec.replicas; the Deployment leaves it unset and Pulumi ignores drift there.
-                opts=ctx.opts(self, ignore_changes=["spec.replicas"]),
+                opts=ctx.opts(self, ignore_changes=["spec.replicas"], depends_on=args.depends_on),
             )
         self.deployment = self.workload
 

@@ -1,4 +1,7 @@
-"""KEDA and the graph service scaled on its Kafka consumer lag.
+"""KEDA and the graph service scaled on its backlog: its job queue (default) or its Kafka consumer lag.
+
+Why the queue (config/keda.py): the consumer commits as soon as it reads (kafka_consumer.py:46-48),
+so the lag stays near 0 while papers wait in the graph's in-memory queue.
 
 The graph service consumes `paper.processed` as consumer group `graph-builder`
 (/work/app-src services/graph-service/app/main.py:150-151). A `ScaledObject` with KEDA's `kafka`
@@ -76,26 +79,58 @@ def camel(value: Any) -> Any:
     return value
 
 
+QUEUE_STATS_PATH = "/api/graph/queue-stats"  # services/graph-service/app/main.py:329-341
+QUEUE_VALUE = "queue_size"  # its JSON: queue_size, processed_count, failed_count, active_workers, is_running
+
+
+def queue_trigger(keda: KedaSettings, queue_stats_url: pulumi.Input[str]) -> Spec:
+    """KEDA's metrics-api scaler (v2.20: pkg/scalers/metrics_api_scaler.go metadata; keda.sh/docs/2.20/scalers/metrics-api).
+    Each replica's queue is its own (in memory), so KEDA asks every endpoint of the graph Service and
+    sums (aggregateFromKubeServiceEndpoints, aggregationType sum; the URL's port is the pod's port, which
+    the Service targets by name). The operator may list EndpointSlices (kedacore/charts v2.20.2
+    keda/templates/manager/clusterrole.yaml:43-50); the NetworkPolicy lets it reach the graph pods.
+    metricType AverageValue (KEDA's default): replicas = ceil(total queued / queueThreshold)."""
+    return {
+        "type": "metrics-api",
+        "metricType": "AverageValue",
+        "metadata": {
+            "url": queue_stats_url,
+            "format": "json",
+            "valueLocation": QUEUE_VALUE,
+            "targetValue": str(keda.queue_threshold),
+            "activationTargetValue": str(keda.activation_queue_threshold),
+            "aggregateFromKubeServiceEndpoints": "true",
+            "aggregationType": "sum",
+        },
+    }
+
+
 def scaled_object_spec(keda: KedaSettings, scaling: Autoscaling, *, deployment: pulumi.Input[str],
-                       bootstrap: pulumi.Input[str], hpa_name: str) -> Spec:
+                       bootstrap: pulumi.Input[str], hpa_name: str,
+                       queue_stats_url: pulumi.Input[str] | None = None) -> Spec:
     return {
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment},
         "minReplicaCount": keda.min_replicas,
         "maxReplicaCount": keda.max_replicas,
         "pollingInterval": keda.polling_interval_seconds,
         "advanced": {"horizontalPodAutoscalerConfig": {"name": hpa_name, "behavior": camel(behavior(scaling))}},
-        "triggers": [{
-            "type": "kafka",
-            "metadata": {
-                "bootstrapServers": bootstrap,
-                "consumerGroup": GRAPH_CONSUMER_GROUP,
-                "topic": GRAPH_TOPIC,
-                "lagThreshold": str(keda.lag_threshold),
-                "activationLagThreshold": str(keda.activation_lag_threshold),
-                "offsetResetPolicy": GRAPH_OFFSET_RESET,
-                "allowIdleConsumers": "false",
-            },
-        }],
+        "triggers": [queue_trigger(keda, queue_stats_url) if keda.signal == "queue" and queue_stats_url is not None
+                     else lag_trigger(keda, bootstrap)],
+    }
+
+
+def lag_trigger(keda: KedaSettings, bootstrap: pulumi.Input[str]) -> Spec:
+    return {
+        "type": "kafka",
+        "metadata": {
+            "bootstrapServers": bootstrap,
+            "consumerGroup": GRAPH_CONSUMER_GROUP,
+            "topic": GRAPH_TOPIC,
+            "lagThreshold": str(keda.lag_threshold),
+            "activationLagThreshold": str(keda.activation_lag_threshold),
+            "offsetResetPolicy": GRAPH_OFFSET_RESET,
+            "allowIdleConsumers": "false",
+        },
     }
 
 
@@ -104,6 +139,7 @@ class LagScaling(pulumi.ComponentResource):
 
     def __init__(self, name: str, ctx: TierContext, keda: KedaSettings, scaling: Autoscaling, *,
                  deployment: pulumi.Input[str], bootstrap: pulumi.Input[str],
+                 queue_stats_url: pulumi.Input[str] | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:apps:LagScaling", name, None, opts)
         self.release = Release(
@@ -120,7 +156,8 @@ class LagScaling(pulumi.ComponentResource):
             kind="ScaledObject",
             metadata={"name": app, "namespace": ctx.namespace, "labels": ctx.labels(app, "autoscaler"),
                       "annotations": {TRANSFER_HPA_ANNOTATION: "true"}},
-            spec=scaled_object_spec(keda, scaling, deployment=deployment, bootstrap=bootstrap, hpa_name=app),
+            spec=scaled_object_spec(keda, scaling, deployment=deployment, bootstrap=bootstrap, hpa_name=app,
+                                    queue_stats_url=queue_stats_url),
             opts=ctx.opts(self, depends_on=[self.release]),
         )
         self.register_outputs({"scaledObject": app})

@@ -36,6 +36,7 @@ from .kafka import CONTROLLER_PORT as KAFKA_CONTROLLER_PORT
 from .lag_scaling import KEDA_NAMESPACE, KEDA_OPERATOR_LABELS
 from .neo4j import BOLT_PORT
 from .pods import Spec
+from .preflight import KAFKA_TOPIC, MODEL_CHECK
 from .qdrant import HTTP_PORT as QDRANT_HTTP_PORT
 from .qdrant import P2P_PORT as QDRANT_P2P_PORT
 from .redis import PORT as REDIS_PORT
@@ -44,12 +45,13 @@ from .redis import PORT as REDIS_PORT
 DNS = "@kube-dns"
 INTERNET = "@internet"
 INGRESS_CONTROLLER = "@ingress-controller"
-KEDA_OPERATOR = "@keda-operator"  # reads the graph-builder group's lag from the brokers
+KEDA_OPERATOR = "@keda-operator"  # reads the graph's queue-stats (or the graph-builder group's lag)
 MONITORING = "@monitoring"  # the Prometheus (or GMP collectors) in archivist:monitoring.namespace
 
 WORKER, SEARCH, GRAPH = "archivist-worker", "archivist-search", "archivist-graph"
 NEO4J, KAFKA, QDRANT, REDIS = "neo4j", "kafka", "qdrant", "redis"
-WORKLOADS = (NEO4J, KAFKA, QDRANT, REDIS, WORKER, SEARCH, GRAPH, REDIS_EXPORTER, KAFKA_EXPORTER, BLACKBOX)
+WORKLOADS = (NEO4J, KAFKA, QDRANT, REDIS, WORKER, SEARCH, GRAPH, REDIS_EXPORTER, KAFKA_EXPORTER, BLACKBOX,
+             MODEL_CHECK, KAFKA_TOPIC)
 
 # Public internet only: private ranges would reach other tenants' services, and the cloud
 # metadata endpoint hands out the node's credentials.
@@ -90,16 +92,26 @@ def flow_table(settings: Settings) -> tuple[Flow, ...]:
     def allow(src: str, dst: str, *ports: int) -> None:
         flows.update(Flow(src, dst, p) for p in ports)
 
-    # Only connections the pinned code makes. The worker's `process` reaches Redis for its hash
-    # cache (cache.redis.addr, internal/worker/pool.go:273-290) and Gemini; its Kafka producer is
-    # hard-coded to localhost:9094 and off without -i (pool.go:55-61), it opens no Neo4j or Qdrant.
+    # Only connections the (patched) code makes. The worker's `process` reaches Redis for its hash
+    # cache (cache.redis.addr, internal/worker/pool.go:273-290) and Gemini; the patched batch publishes
+    # `paper.processed` to graph.kafka.brokers (the pinned producer sent to localhost:9094, pool.go:56-61).
+    # It opens no Neo4j or Qdrant.
     allow(WORKER, REDIS, REDIS_PORT)
+    allow(WORKER, KAFKA, KAFKA_PORT)
     # Search: its Redis cache (REDIS_URL); its vector index is embedded, not the Qdrant server.
     allow(SEARCH, REDIS, REDIS_PORT)
     # Graph: Neo4j (bolt), Kafka (consumer), Qdrant over REST (QDRANT_URL); it imports no Redis client.
     allow(GRAPH, NEO4J, BOLT_PORT)
     allow(GRAPH, KAFKA, KAFKA_PORT)
     allow(GRAPH, QDRANT, QDRANT_HTTP_PORT)
+    # The patched graph consumer indexes each paper it adds through search's API (SEARCH_SERVICE_URL).
+    if settings.search.port is not None:
+        allow(GRAPH, SEARCH, settings.search.port)
+    # Pre-flight Jobs (tiers/preflight.py): the model check asks the Gemini API, the topic Job the brokers.
+    gemini = getattr(settings, "gemini", None)
+    if gemini is None or gemini.preflight:
+        allow(MODEL_CHECK, INTERNET, HTTPS)
+    allow(KAFKA_TOPIC, KAFKA, KAFKA_PORT)
     # Gemini (HTTPS) from every app; Neo4j fetches its plugins at start.
     for app in (WORKER, SEARCH, GRAPH):
         allow(app, INTERNET, HTTPS)
@@ -115,7 +127,11 @@ def flow_table(settings: Settings) -> tuple[Flow, ...]:
         # Raft consensus on p2p; shard transfers and cluster status through the REST API.
         allow(QDRANT, QDRANT, QDRANT_P2P_PORT, QDRANT_HTTP_PORT)
     if getattr(settings, "keda", None) is not None and settings.keda.enabled:
-        allow(KEDA_OPERATOR, KAFKA, KAFKA_PORT)
+        if settings.keda.signal == "queue" and settings.graph.port is not None:
+            # metrics-api with aggregateFromKubeServiceEndpoints: the operator calls every graph pod.
+            allow(KEDA_OPERATOR, GRAPH, settings.graph.port)
+        else:
+            allow(KEDA_OPERATOR, KAFKA, KAFKA_PORT)
     _monitoring_flows(settings, allow)
     # Only the services that get routes are reachable from the controllers, and only when exposed.
     if settings.ingress.mode != "none" and (settings.ingress.entry is not None or ingress_namespaces(settings)):

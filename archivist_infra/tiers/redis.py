@@ -6,6 +6,19 @@ the pod spec or in `ps`. Clients get it the way each really reads it (app_config
 service parses `REDIS_URL` (`redis.asyncio.from_url`, services/search-engine/app/cache.py:28-38),
 the worker reads `cache.redis.password` from its config.yaml (internal/app/config.go:155-173 reads
 only the file; cmd/main/commands/index.go:54-56 passes it to go-redis).
+
+Eviction: `noeviction` (audit F3). The worker's analysis cache (`archivist:analysis:<sha256>`, SET with
+the config's TTL, internal/cache/redis_cache.go:86-96) is what stops a paper being analysed, and
+paid for, twice; under an LRU shared with search's result cache (`search:<md5>`, SETEX 24 h,
+services/search-engine/app/cache.py:129-147) a burst of searches evicted it. With noeviction Redis
+refuses writes at maxmemory ("OOM command not allowed") and never drops a key, while reads go on:
+- search: `cache_results` catches every exception and returns False (cache.py:145-147), reads the
+  same (cache.py:93-105): a full Redis costs search its caching, never a request; its keys all
+  expire within 24 h, so the space comes back by itself;
+- worker: `Set` returns the error, `processPaper` logs "Failed to cache result" and the paper
+  still counts as processed (pool.go:226-227); cache reads still hit (pool.go:139-150).
+So a full Redis is visible (that warning; the dashboard panel "Redis memory of maxmemory") and costs at
+most the caching of new analyses, instead of silently throwing old ones away.
 """
 
 from __future__ import annotations
@@ -31,6 +44,7 @@ CONF_DIR = "/etc/redis/auth"
 CLI_AUTH_ENV = "REDISCLI_AUTH"
 # The probe must see PONG: without auth redis-cli prints "NOAUTH ..." and still exits 0 on some versions.
 PING = ("/bin/sh", "-c", "redis-cli ping | grep -qx PONG")
+MAXMEMORY_POLICY = "noeviction"  # see the module docstring: never evict the worker's analysis cache
 
 
 def backup_hook_annotations() -> dict[str, str]:
@@ -87,7 +101,7 @@ class RedisCache(pulumi.ComponentResource):
             command=["redis-server"],
             # The config file first: redis-server reads it, then applies the options after it.
             args=[f"{CONF_DIR}/{CONF_KEY}", "--appendonly", "yes", "--maxmemory", settings.max_memory,
-                  "--maxmemory-policy", "allkeys-lru", "--dir", "/data"],
+                  "--maxmemory-policy", MAXMEMORY_POLICY, "--dir", "/data"],
             grace_seconds=60,
             extra_volumes=[{"name": "auth", "secret": {
                 "secret_name": secret.metadata.name, "items": [{"key": CONF_KEY, "path": CONF_KEY}],

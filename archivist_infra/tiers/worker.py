@@ -160,8 +160,9 @@ def job_spec(*, image: pulumi.Input[str], env: list[Spec], app: AppSettings, run
         "volumes": worker_volumes(config_volume, claim),
     }
     spec = camel({
-        # One retry: a failed paper is not cached, so the retry processes only what failed.
-        "backoff_limit": 1,
+        # No retry: a paper that fails is moved to <inbox>/failed/ with its error beside it (the patched
+        # pool.go), and a failed run shows as one failed Job, not two analyses paid per schedule (audit F3).
+        "backoff_limit": 0,
         "active_deadline_seconds": run.deadline_seconds,
         "ttl_seconds_after_finished": JOB_TTL_SECONDS,
         "template": {
@@ -185,6 +186,7 @@ class ArchivistWorker(pulumi.ComponentResource):
     def __init__(self, name: str, ctx: TierContext, *, app: AppSettings, run: WorkerRunSettings,
                  image: pulumi.Input[str], env: list[Spec], config_volume: Spec,
                  config_checksum: pulumi.Input[str], claim: pulumi.Input[str],
+                 depends_on: list[pulumi.Resource] | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:apps:ArchivistWorker", name, None, opts)
         self.service = None
@@ -202,6 +204,7 @@ class ArchivistWorker(pulumi.ComponentResource):
                 ],
                 init_containers=[data_dirs_container(image, app)],
                 args=[*run.command],
+                depends_on=list(depends_on or []),
             ), opts=pulumi.ResourceOptions(parent=self))
             # A long-running worker that listens (worker.port) gets its Service routed like the others.
             self.endpoint = self.service.endpoint
@@ -233,6 +236,6 @@ class ArchivistWorker(pulumi.ComponentResource):
                 "failed_jobs_history_limit": 3,
                 "job_template": {"metadata": {"labels": labels}, "spec": spec},
             },
-            opts=ctx.opts(self, depends_on=[account]),
+            opts=ctx.opts(self, depends_on=[account, *(depends_on or [])]),
         )
         self.register_outputs({"mode": run.mode, "cronJob": self.cron_job.metadata.name})

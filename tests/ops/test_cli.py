@@ -15,9 +15,9 @@ from archivist_infra.ops.context import stack_target
 from archivist_infra.ops.errors import OpsError
 
 ROOT = Path(__file__).resolve().parents[2]
-# The issue's list (issue 12 "ops", issue 11 backup/restore).
+# The issue's list (issue 12 "ops", issue 11 backup/restore, issue 17 models).
 REQUIRED_VERBS = ("status", "logs", "scale", "restart", "port-forward", "top", "upload", "process", "backup", "restore",
-                  "qdrant-drain")
+                  "qdrant-drain", "models")
 
 
 def test_ops_help_lists_every_verb() -> None:

@@ -113,9 +113,9 @@ def network_policies(objects: list[Obj]) -> list[Obj]:
 
 
 def workload_pods(objects: list[Obj]) -> dict[str, Endpoint]:
-    """One pod per Deployment/StatefulSet/CronJob, labelled as its template says, keyed by app name."""
+    """One pod per Deployment/StatefulSet/CronJob/Job, labelled as its template says, keyed by app name."""
     pods: dict[str, Endpoint] = {}
-    for i, obj in enumerate(o for o in objects if o["kind"] in ("Deployment", "StatefulSet", "CronJob")):
+    for i, obj in enumerate(o for o in objects if o["kind"] in ("Deployment", "StatefulSet", "CronJob", "Job")):
         spec = obj["spec"]["jobTemplate"]["spec"] if obj["kind"] == "CronJob" else obj["spec"]
         labels = spec["template"]["metadata"]["labels"]
         ns = obj["metadata"]["namespace"]

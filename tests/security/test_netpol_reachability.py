@@ -28,10 +28,14 @@ COMMON = {
     (W, "redis", 6379),
     (S, "redis", 6379),
     (G, "neo4j", 7687), (G, "kafka", 9092), (G, "qdrant", 6333),
+    # The patched pipeline (notes/app-contract.md): the batch publishes paper.processed, graph indexes in search.
+    (W, "kafka", 9092), (G, S, 8000),
+    # Pre-flight Jobs (tiers/preflight.py): the Gemini model check and the topic creation.
+    ("archivist-model-check", "@internet", 443), ("archivist-kafka-topic", "kafka", 9092),
     (W, "@internet", 443), (S, "@internet", 443), (G, "@internet", 443), (S, "@internet", 80),
     ("kafka", "kafka", 9092), ("kafka", "kafka", 9093),
-    # Both stacks run Kafka with 3 partitions, so KEDA reads the graph-builder lag from the brokers.
-    ("@keda-operator", "kafka", 9092),
+    # Both stacks run Kafka with 3 partitions, so KEDA scales graph on its queue-stats, read from every graph pod.
+    ("@keda-operator", G, 8081),
     # Monitoring: Prometheus scrapes Qdrant and the exporters; each exporter reaches what it watches.
     ("@monitoring", "qdrant", 6333), ("@monitoring", "redis-exporter", 9121),
     ("@monitoring", "kafka-exporter", 9308), ("@monitoring", "blackbox-exporter", 9115),
@@ -116,7 +120,11 @@ def test_every_pod_resolves_names(stack: tuple[str, list[dict[str, Any]]]) -> No
 FORBIDDEN = [
     (S, "neo4j", 7687), (S, "kafka", 9092), (W, G, 8081), (S, "qdrant", 6333),
     # Connections the code never makes (audit #9, #10, #19).
-    (W, "neo4j", 7687), (W, "qdrant", 6333), (W, "qdrant", 6334), (W, "kafka", 9092), (G, "redis", 6379),
+    (W, "neo4j", 7687), (W, "qdrant", 6333), (W, "qdrant", 6334), (W, "kafka", 9094), (G, "redis", 6379),
+    # The pre-flight Jobs reach only what they check.
+    ("archivist-model-check", "@internet", 80), ("archivist-model-check", "kafka", 9092),
+    ("archivist-model-check", "redis", 6379), ("archivist-kafka-topic", "@internet", 443),
+    ("archivist-kafka-topic", "neo4j", 7687), (S, G, 8081),
     (W, "@internet", 80), (G, "@internet", 80),
     ("redis", "neo4j", 7687), ("redis", "@internet", 443), ("redis", "kafka", 9092),
     ("qdrant", "@internet", 443), ("kafka", "@internet", 443),
