@@ -14,12 +14,17 @@ Pulumi recommends it for new projects, while pulumi-docker's `Image` builds only
 and is kept for compatibility. `pulumi_docker_build` is imported only in build mode, so
 a stack that deploys given references never loads it.
 
+The pinned application cannot work unpatched (Gemini models shut down, a producer that never
+reaches Kafka): each Dockerfile applies this project's patches (`images/patches/`, see its
+README) to the source it builds, given to BuildKit as the named build context `patches`.
+
 Pods reference pushed images by digest (`<repo>@sha256:...`): a rebuild with a changed
 digest rolls the Deployment, and nothing ever pulls a moving tag.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -64,6 +69,9 @@ class BuildSpec:
 
 
 IMAGES_DIR = Path(__file__).resolve().parent.parent / "images"
+# Our patches against the pinned source; the Dockerfiles `COPY --from=patches` their service's ones.
+PATCHES_DIR = IMAGES_DIR / "patches"
+PATCHES_CONTEXT = "patches"
 
 # The application's layout at the pinned commit: the Go module at the root (go.mod), the two
 # FastAPI services under services/ (each with its requirements.txt and app/ package).
@@ -161,6 +169,12 @@ def dockerfile_text(app: str) -> str:
     return BUILD_SPECS[app].dockerfile.read_text(encoding="utf-8")
 
 
+def patches_location() -> str:
+    """The patches directory as a build context: relative to the working directory (the Pulumi
+    project's directory under the CLI), so the location recorded in the state is the same on every machine."""
+    return os.path.relpath(PATCHES_DIR)
+
+
 class ArchivistImages(pulumi.ComponentResource):
     """The three service images, built from one checkout and pushed (cloud) or loaded (local)."""
 
@@ -175,7 +189,11 @@ class ArchivistImages(pulumi.ComponentResource):
         platforms = [docker_build.Platform(p) for p in build.platforms]
         for app, spec in BUILD_SPECS.items():
             # Git sources: BuildKit clones `<url>.git#<commit>:<dir>`; the Dockerfile is ours, given inline.
-            context = docker_build.BuildContextArgs(location=build.source.context(spec.context))
+            # Our patches come in as the named context `patches` (a local directory of this project).
+            context = docker_build.BuildContextArgs(
+                location=build.source.context(spec.context),
+                named={PATCHES_CONTEXT: docker_build.ContextArgs(location=patches_location())},
+            )
             dockerfile = docker_build.DockerfileArgs(inline=dockerfile_text(app))
             child = pulumi.ResourceOptions(parent=self)
             if registry is None:

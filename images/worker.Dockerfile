@@ -2,7 +2,8 @@
 # its `process` command checks for (internal/compiler: latexmk + pdflatex).
 # Owned by archivist-infra: the application's Dockerfile.k8s builds with golang:1.21, which
 # cannot build a module that asks for go 1.24.0 / toolchain go1.24.5 (go.mod:3,5).
-# Build context: the root of the Archivist source (archivist:source).
+# Build context: the root of the Archivist source (archivist:source); named context `patches`:
+# images/patches/ of this project (the worker's patches, applied to the source before the build).
 
 # go.mod:5 `toolchain go1.24.5`: exactly that Go, and GOTOOLCHAIN=local so a newer go.mod fails
 # the build loudly instead of downloading a toolchain.
@@ -15,6 +16,10 @@ RUN go mod download
 COPY cmd/ cmd/
 COPY internal/ internal/
 COPY pkg/ pkg/
+# Our patches against the pinned source (images/patches/README.md). git apply is all-or-nothing and
+# allows no fuzz: a patch that no longer applies (a changed pin) fails the build here, loudly.
+COPY --from=patches *-worker-*.patch /patches/
+RUN set -e; for p in /patches/*.patch; do echo "applying $p"; git apply -p1 "$p"; done
 ARG TARGETOS=linux
 ARG TARGETARCH=amd64
 RUN GOOS=$TARGETOS GOARCH=$TARGETARCH go build -trimpath -ldflags="-w -s" -o /out/archivist ./cmd/main

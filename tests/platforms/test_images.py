@@ -8,7 +8,14 @@ import pulumi
 import pytest
 
 from archivist_infra.config.source import DEFAULT_COMMIT, DEFAULT_GIT_URL, SourceSettings
-from archivist_infra.images import ImageSettings, deploy_images, dockerfile_text, parse_images
+from archivist_infra.images import (
+    PATCHES_CONTEXT,
+    PATCHES_DIR,
+    ImageSettings,
+    deploy_images,
+    dockerfile_text,
+    parse_images,
+)
 from archivist_infra.platforms.target import Registry
 
 from .conftest import RecordingMonitor, reader
@@ -51,6 +58,12 @@ def test_build_pushes_with_registry_cache_and_refers_by_digest(monitor: Recordin
         assert worker["context"]["location"] == str(checkout)
         # Our Dockerfiles, inline: the application's own worker Dockerfile does not build.
         assert worker["dockerfile"] == {"inline": dockerfile_text("worker")}
+        # Our patches: the named context `patches` the Dockerfiles `COPY --from=patches`.
+        for image in images.values():
+            named = image.inputs["context"]["named"]
+            assert set(named) == {PATCHES_CONTEXT}
+            assert (Path.cwd() / named[PATCHES_CONTEXT]["location"]).resolve() == PATCHES_DIR
+            assert sorted(PATCHES_DIR.glob("*.patch"))
         search = images["archivist-images-search"].inputs
         assert search["context"]["location"] == str(checkout / "services/search-engine")
         assert images["archivist-images-graph"].inputs["dockerfile"]["inline"] == dockerfile_text("graph")
