@@ -32,6 +32,11 @@ GCP_ROLE_FOR_TYPE: dict[str, str] = {
     "gcp:certificatemanager/certificate:Certificate": "roles/certificatemanager.editor",
     "gcp:certificatemanager/certificateMap:CertificateMap": "roles/certificatemanager.editor",
     "gcp:certificatemanager/certificateMapEntry:CertificateMapEntry": "roles/certificatemanager.editor",
+    # Cloud Armor policies: Compute Security Admin holds compute.securityPolicies.* (IAM roles reference).
+    "gcp:compute/securityPolicy:SecurityPolicy": "roles/compute.securityAdmin",
+    # Who may pass IAP to the write backends: IAP Policy Admin sets IAP's IAM policy.
+    "gcp:iap/webTypeComputeIamMember:WebTypeComputeIamMember": "roles/iap.admin",
+    "gcp:dns/recordSet:RecordSet": "roles/dns.admin",
 }
 # Creating node pools that run as the stack's node service account needs actAs on it.
 ALWAYS_GCP = ("roles/iam.serviceAccountUser",)
