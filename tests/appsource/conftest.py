@@ -28,19 +28,24 @@ import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from archivist_infra import gemini_models
+
 from .gemini_standin import GeminiStandIn
 
 HERE = Path(__file__).resolve().parent
 API_KEY = "appsource-test-key"
-# The models the deployment configures (live), and what the pinned source asked for (shut down).
-GENERATION_MODEL = "gemini-2.5-flash"
-EMBEDDING_MODEL = "gemini-embedding-001"
-RETIRED_MODELS = {"text-embedding-004", "gemini-2.0-flash", "gemini-2.0-flash-exp"}
+# The models the deployment configures by default (live), and every model the dated table records as
+# shut down (what the pinned source asked for among them): the stand-in answers 404 to the latter.
+GENERATION_MODEL = gemini_models.DEFAULT_GENERATION_MODEL
+EMBEDDING_MODEL = gemini_models.DEFAULT_EMBEDDING_MODEL
+RETIRED_MODELS = {m.id for m in gemini_models.MODELS if m.is_shut_down(date.today())}
+assert {"text-embedding-004", "gemini-2.0-flash", "gemini-2.0-flash-exp"} <= RETIRED_MODELS
 TOPIC = "paper.processed"
 
 PAPER_TITLE = "Sparse Mixture Routing for Citation Graphs"
