@@ -60,6 +60,7 @@ def load() -> tuple[Settings, StackSecrets]:
     return settings, StackSecrets(
         gemini_api_key=cfg.require_secret("geminiApiKey"),
         neo4j_password=cfg.get_secret("neo4jPassword"),
+        redis_password=cfg.get_secret("redisPassword"),
     )
 
 

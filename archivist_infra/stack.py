@@ -44,6 +44,7 @@ from .tiers.shared_data import SharedData
 class StackSecrets:
     gemini_api_key: pulumi.Output[str]
     neo4j_password: pulumi.Output[str] | None  # None: generate one
+    redis_password: pulumi.Output[str] | None = None  # None: generate one
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,6 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
     if security.quota.enabled:
         NamespaceQuotas("quotas", ctx, workload_demands(settings))
     mon = monitoring_settings(settings)
-    monitoring = Monitoring("monitoring", ctx, settings, mon) if mon.enabled else None
 
     def rwo(explicit: str | None) -> str | None:
         return explicit or target.storage.read_write_once
@@ -127,11 +127,14 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
                         storage_class=rwo(settings.kafka.storage.storage_class))
     qdrant = QdrantStore("qdrant", ctx, settings.qdrant, namespace_name=settings.namespace,
                          storage_class=rwo(settings.qdrant.storage.storage_class))
-    redis = RedisCache("redis", ctx, settings.redis, storage_class=rwo(settings.redis.storage.storage_class))
+    redis = RedisCache("redis", ctx, settings.redis, storage_class=rwo(settings.redis.storage.storage_class),
+                       configured_password=secrets.redis_password)
+    # Monitoring needs only the namespace, and Redis's credentials for its exporter.
+    monitoring = Monitoring("monitoring", ctx, settings, mon, redis=redis.credentials) if mon.enabled else None
 
     config = AppConfig("app-config", ctx, StoreEndpoints(
         neo4j=neo4j.bolt, redis=redis.endpoint, qdrant=qdrant.endpoint, kafka=kafka.bootstrap,
-        redis_password=redis.password, neo4j_password=app_secrets.password,
+        redis_credentials=redis.credentials, neo4j_password=app_secrets.password,
     ), max_workers=worker_max_workers(settings.worker_run or WorkerRunSettings(),
                                       parse_quantity(settings.worker.resources.cpu_limit) or Decimal(1)))
     shared_class = settings.shared_data.storage_class or (
