@@ -162,7 +162,7 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
     backups = None
     if backup.enabled:
         scrape = None
-        if mon.mode == "prometheus-operator":  # the backup alerts read Velero's metrics
+        if mon.prometheus_operator:  # the backup alerts read Velero's metrics; a ServiceMonitor needs the operator
             crds = monitoring.release if monitoring is not None else None  # installed here: its CRDs first
             scrape = MetricsScrape(labels=mon.object_labels, depends_on=[crds] if crds is not None else [])
         backups = Backups("backups", target=target, settings=backup, namespace=settings.namespace,
