@@ -3,6 +3,7 @@ each tier takes the typed outputs of the ones it needs, and Pulumi derives the r
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ from .demands_from_settings import workload_demands
 from .entry.routes import Service
 from .images import deploy_images
 from .platforms import platform_module
+from .platforms.gcp_apis import required_apis
 from .secrets_backend import publisher as secret_publisher
 from .sizing import stack_capacity
 from .tiers.app_config import AppConfig, StoreEndpoints
@@ -96,6 +98,10 @@ def _secret(value: pulumi.Output[str]) -> pulumi.Output[str]:
 
 def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
     capacity = stack_capacity(settings)
+    if settings.platform == "gke":
+        # One list of the Google APIs the stack uses, from the features on; the cluster module enables them.
+        settings = dataclasses.replace(settings, cluster=dataclasses.replace(settings.cluster,
+                                                                            apis=required_apis(settings)))
     # The node pools' autoscaling bounds follow from the workloads, so a scale-up never
     # waits on pods that could never be scheduled.
     target = platform_module(settings.platform).build(

@@ -57,6 +57,9 @@ class BackupStore:
     existing_secret: str | None = None  # local S3: a Secret the user made, key `cloud`
     prefix: str | None = None
     depends_on: list[pulumi.Resource] = field(default_factory=list)
+    # What must exist before a VolumeSnapshotClass or a CSI snapshot: the snapshot controller and its CRDs
+    # where the platform does not serve them (EKS: the snapshot-controller add-on, backup/eks.py).
+    snapshot_support: list[pulumi.Resource] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -210,7 +213,8 @@ class Backups(pulumi.ComponentResource):
             create_namespace=False,
             atomic=True,
             values=chart_values(store, node_agent=node_agent, scrape=scrape),
-            opts=target.options(parent=self, depends_on=[ns, *store.depends_on,
+            # EnableCSI: Velero watches VolumeSnapshots, so their CRDs and controller come first.
+            opts=target.options(parent=self, depends_on=[ns, *store.depends_on, *store.snapshot_support,
                                                          *(scrape.depends_on if scrape else [])]),
         )
         after_crds = target.options(parent=self, depends_on=[release])
@@ -231,7 +235,7 @@ class Backups(pulumi.ComponentResource):
                     # if the VolumeSnapshot object is deleted another way.
                     "deletionPolicy": "Retain",
                 },
-                opts=target.options(parent=self, depends_on=list(target.ready)),
+                opts=target.options(parent=self, depends_on=[*target.ready, *store.snapshot_support]),
             )
         k8s.core.v1.ConfigMap(
             f"{name}-volume-policy",
