@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from functools import cache
+from pathlib import Path
 
 import pytest
 
@@ -115,3 +116,9 @@ def test_the_default_run_covers_every_platform() -> None:
     assert {platform_of(_run(s)) for s in DEFAULT} == {"local", "gke", "eks", "aks"}
 
 
+
+
+def test_the_docs_table_names_every_group() -> None:
+    page = (Path(__file__).resolve().parent.parent / "docs" / "platform-support.md").read_text()
+    missing = [g.group for g in REGISTRY if f"`{g.group}`" not in page]
+    assert missing == [], f"docs/platform-support.md lacks {missing}"
