@@ -62,6 +62,7 @@ def load() -> tuple[Settings, StackSecrets]:
         gemini_api_key=cfg.require_secret("geminiApiKey"),
         neo4j_password=cfg.get_secret("neo4jPassword"),
         iap_client_secret=cfg.get_secret(IAP_SECRET_KEY),
+        redis_password=cfg.get_secret("redisPassword"),
     )
 
 

@@ -3,6 +3,7 @@ each tier takes the typed outputs of the ones it needs, and Pulumi derives the r
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,6 +24,7 @@ from .config.worker import max_workers as worker_max_workers
 from .entry.routes import Service
 from .images import deploy_images
 from .platforms import platform_module
+from .platforms.gcp_apis import required_apis
 from .secrets_backend import publisher as secret_publisher
 from .tiers.app_config import AppConfig, StoreEndpoints
 from .tiers.archivist_apps import ArchivistApps, deploy_apps
@@ -48,6 +50,7 @@ class StackSecrets:
     gemini_api_key: pulumi.Output[str]
     neo4j_password: pulumi.Output[str] | None  # None: generate one
     iap_client_secret: pulumi.Output[str] | None = None  # archivist:iapClientSecret (GKE IAP for writes)
+    redis_password: pulumi.Output[str] | None = None  # None: generate one
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,10 @@ def _fingerprint(value: str) -> str:
 
 def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
     capacity = stack_capacity(settings)
+    if settings.platform == "gke":
+        # One list of the Google APIs the stack uses, from the features on; the cluster module enables them.
+        settings = dataclasses.replace(settings, cluster=dataclasses.replace(settings.cluster,
+                                                                            apis=required_apis(settings)))
     # The node pools' autoscaling bounds follow from the workloads, so a scale-up never
     # waits on pods that could never be scheduled.
     target = platform_module(settings.platform).build(
@@ -122,7 +129,6 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
     if security.quota.enabled:
         NamespaceQuotas("quotas", ctx, workload_demands(settings))
     mon = monitoring_settings(settings)
-    monitoring = Monitoring("monitoring", ctx, settings, mon) if mon.enabled else None
 
     def rwo(explicit: str | None) -> str | None:
         return explicit or target.storage.read_write_once
@@ -136,7 +142,10 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
                         storage_class=rwo(settings.kafka.storage.storage_class))
     qdrant = QdrantStore("qdrant", ctx, settings.qdrant, namespace_name=settings.namespace,
                          storage_class=rwo(settings.qdrant.storage.storage_class))
-    redis = RedisCache("redis", ctx, settings.redis, storage_class=rwo(settings.redis.storage.storage_class))
+    redis = RedisCache("redis", ctx, settings.redis, storage_class=rwo(settings.redis.storage.storage_class),
+                       configured_password=secrets.redis_password)
+    # Monitoring needs only the namespace, and Redis's credentials for its exporter.
+    monitoring = Monitoring("monitoring", ctx, settings, mon, redis=redis.credentials) if mon.enabled else None
 
     gemini = settings.gemini or GeminiSettings()
     # Awaited by `pulumi up` before the apps that need them roll (tiers/preflight.py).
@@ -145,7 +154,7 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
                           check_image=images.search, kafka=settings.kafka, bootstrap=kafka.bootstrap.address)
     config = AppConfig("app-config", ctx, StoreEndpoints(
         neo4j=neo4j.bolt, redis=redis.endpoint, qdrant=qdrant.endpoint, kafka=kafka.bootstrap,
-        redis_password=redis.password, neo4j_password=app_secrets.password,
+        redis_credentials=redis.credentials, neo4j_password=app_secrets.password,
     ), max_workers=worker_max_workers(settings.worker_run or WorkerRunSettings(),
                                       parse_quantity(settings.worker.resources.cpu_limit) or Decimal(1)),
        gemini=gemini)
@@ -177,7 +186,7 @@ def build_stack(settings: Settings, secrets: StackSecrets) -> ArchivistStack:
     backups = None
     if backup.enabled:
         scrape = None
-        if mon.mode == "prometheus-operator":  # the backup alerts read Velero's metrics
+        if mon.prometheus_operator:  # the backup alerts read Velero's metrics; a ServiceMonitor needs the operator
             crds = monitoring.release if monitoring is not None else None  # installed here: its CRDs first
             scrape = MetricsScrape(labels=mon.object_labels, depends_on=[crds] if crds is not None else [])
         backups = Backups("backups", target=target, settings=backup, namespace=settings.namespace,

@@ -237,7 +237,7 @@ def test_the_installed_prometheus_scrapes_velero_after_its_crds_exist(prod_run: 
 
 
 @pytest.mark.parametrize(("monitoring", "labels"), [
-    ({"install": False, "selectorLabels": {"prometheus": "main"}}, {"prometheus": "main"}),
+    ({"mode": "attach", "selectorLabels": {"prometheus": "main"}}, {"prometheus": "main"}),
     ({"mode": "gmp"}, None),
     ({"mode": "none"}, None),
 ])

@@ -194,7 +194,8 @@ class Backups(pulumi.ComponentResource):
             create_namespace=False,
             atomic=True,
             values=chart_values(store, node_agent=node_agent, scrape=scrape),
-            opts=target.options(parent=self, depends_on=[ns, *store.depends_on,
+            # EnableCSI: Velero watches VolumeSnapshots, so their CRDs and controller come first.
+            opts=target.options(parent=self, depends_on=[ns, *store.depends_on, *store.snapshot_support,
                                                          *(scrape.depends_on if scrape else [])]),
         )
         after_crds = target.options(parent=self, depends_on=[release])
@@ -215,7 +216,7 @@ class Backups(pulumi.ComponentResource):
                     # if the VolumeSnapshot object is deleted another way.
                     "deletionPolicy": "Retain",
                 },
-                opts=target.options(parent=self, depends_on=list(target.ready)),
+                opts=target.options(parent=self, depends_on=[*target.ready, *store.snapshot_support]),
             )
         k8s.core.v1.ConfigMap(
             f"{name}-volume-policy",

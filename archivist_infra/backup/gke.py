@@ -16,6 +16,7 @@ import pulumi
 from pulumi_gcp import serviceaccount, storage
 
 from ..config.backup import BackupSettings
+from ..platforms.gcp_apis import IAM, IAM_CREDENTIALS, STORAGE
 from ..platforms.target import CloudContext
 from .store import VELERO_NAMESPACE, VELERO_SERVICE_ACCOUNT, BackupStore
 
@@ -33,7 +34,9 @@ def velero_account_id(project: str, stack: str) -> str:
 
 def backup_store(name: str, parent: pulumi.Resource, cloud: CloudContext, settings: BackupSettings, *,
                  protect: bool) -> BackupStore:
-    child = pulumi.ResourceOptions(parent=parent)
+    # The bucket, the account and Velero's token exchange and URL signing (iamcredentials) call these APIs.
+    apis = cloud.needs(STORAGE, IAM, IAM_CREDENTIALS)
+    child = pulumi.ResourceOptions(parent=parent, depends_on=apis)
     bucket = storage.Bucket(
         f"{name}-bucket",
         project=cloud.project,
@@ -50,7 +53,7 @@ def backup_store(name: str, parent: pulumi.Resource, cloud: CloudContext, settin
             ),
         ],
         force_destroy=False,
-        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect, depends_on=apis),
     )
     account = serviceaccount.Account(
         f"{name}-velero-sa", project=cloud.project,
@@ -73,7 +76,7 @@ def backup_store(name: str, parent: pulumi.Resource, cloud: CloudContext, settin
         f"{name}-velero-workload-identity", service_account_id=account.name, role="roles/iam.workloadIdentityUser",
         member=f"serviceAccount:{cloud.workload_pool}[{VELERO_NAMESPACE}/{VELERO_SERVICE_ACCOUNT}]",
         # The workload pool exists once the cluster does.
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(cloud.depends_on)),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[*cloud.depends_on, *apis]),
     )
     return BackupStore(
         provider="gcp",

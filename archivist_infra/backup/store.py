@@ -26,3 +26,6 @@ class BackupStore:
     existing_secret: str | None = None  # local S3: a Secret the user made, key `cloud`
     prefix: str | None = None
     depends_on: list[pulumi.Resource] = field(default_factory=list)
+    # What must exist before a VolumeSnapshotClass or a CSI snapshot: the snapshot controller and its CRDs
+    # where the platform does not serve them (EKS: the snapshot-controller add-on, backup/eks.py).
+    snapshot_support: list[pulumi.Resource] = field(default_factory=list)

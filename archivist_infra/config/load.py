@@ -48,10 +48,11 @@ NAMESPACE = "archivist"
 TOP_LEVEL_KEYS = (
     "platform", "namespace", "protect", "allowDataLoss", "spreadAcrossNodes", "cluster", "images",
     "neo4j", "kafka", "qdrant", "redis", "worker", "search", "graph", "sharedData",
-    "ingress", "geminiApiKey", "neo4jPassword", "networkPolicy", "quota", "source", "backup", "secrets", "keda",
+    "ingress", "geminiApiKey", "neo4jPassword", "redisPassword", "networkPolicy", "quota", "source", "backup", "secrets", "keda",
     "monitoring", "gemini", IAP_SECRET_KEY,
 )
-SECRET_KEYS = ("geminiApiKey", "neo4jPassword", IAP_SECRET_KEY)
+# redisPassword: optional, generated when absent; setting a new one rotates it (Redis rolls, then its clients).
+SECRET_KEYS = ("geminiApiKey", "neo4jPassword", "redisPassword", IAP_SECRET_KEY)
 
 _REDIS_MEMORY = re.compile(r"^[0-9]+(b|kb|mb|gb)$")
 

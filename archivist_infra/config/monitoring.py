@@ -8,8 +8,14 @@ from typing import Literal
 
 from .reader import ConfigReader
 
-MonitoringMode = Literal["prometheus-operator", "gmp", "none"]
-MODES: tuple[MonitoringMode, ...] = ("prometheus-operator", "gmp", "none")
+# Monitoring objects (PodMonitor, Probe, PrometheusRule, the Velero chart's ServiceMonitor) need an operator
+# whose CRDs exist on the cluster, which no platform has out of the box (docs/platform-support.md):
+# - prometheus-operator: the stack installs one (kube-prometheus-stack, `install`, the default);
+# - attach: the user's own Prometheus Operator runs on the cluster (it selects `selectorLabels`);
+# - gmp: Google Managed Prometheus, GKE only (its CRDs come with managed collection);
+# - none: no monitoring objects at all.
+MonitoringMode = Literal["prometheus-operator", "attach", "gmp", "none"]
+MODES: tuple[MonitoringMode, ...] = ("prometheus-operator", "attach", "gmp", "none")
 
 # The kube-prometheus-stack release this stack installs when asked; its Prometheus selects
 # objects labelled `release: <release name>` (the chart's *SelectorNilUsesHelmValues default).
@@ -39,7 +45,7 @@ class Thresholds:
 @dataclass(frozen=True)
 class MonitoringSettings:
     mode: MonitoringMode = "prometheus-operator"
-    install: bool = False  # install kube-prometheus-stack (prometheus-operator mode)
+    install: bool = True  # install kube-prometheus-stack (prometheus-operator mode)
     namespace: str = "monitoring"  # where Prometheus runs (or is installed): its pods may scrape
     selector_labels: dict[str, str] = field(default_factory=dict)  # labels an existing Prometheus selects
     scrape_interval: str = "30s"
@@ -49,6 +55,11 @@ class MonitoringSettings:
     @property
     def enabled(self) -> bool:
         return self.mode != "none"
+
+    @property
+    def prometheus_operator(self) -> bool:
+        """The stack creates monitoring.coreos.com objects (installed or attached operator)."""
+        return self.mode in ("prometheus-operator", "attach")
 
     @property
     def object_labels(self) -> dict[str, str]:
@@ -63,11 +74,16 @@ def parse_monitoring(root: ConfigReader, *, platform: str) -> MonitoringSettings
         section.problems.add(section.key("mode"),
                              f"'gmp' (Google Managed Prometheus) needs platform 'gke', not '{platform}'; "
                              "use 'prometheus-operator'")
-    # Local clusters have no monitoring of their own: install it there unless told otherwise.
-    install = section.boolean("install", mode == "prometheus-operator" and platform == "local")
+    # No platform serves the Prometheus Operator's CRDs out of the box: in this mode the stack installs it.
+    install = section.boolean("install", mode == "prometheus-operator")
     if install and mode != "prometheus-operator":
         section.problems.add(section.key("install"), f"installs kube-prometheus-stack, which mode '{mode}' does not use; "
                              "set mode 'prometheus-operator' or install false")
+    if mode == "prometheus-operator" and not install:
+        section.problems.add(section.key("install"),
+                             "false leaves no Prometheus Operator on the cluster, so its objects (and Velero's "
+                             "ServiceMonitor) would be refused; keep install true, set mode 'attach' if your "
+                             "cluster runs a Prometheus Operator, or mode 'none'")
     default_ns = "gmp-system" if mode == "gmp" else "monitoring"
     namespace = section.dns_label("namespace", default_ns)
     labels = section.mapping_of_strings("selectorLabels")
@@ -77,7 +93,7 @@ def parse_monitoring(root: ConfigReader, *, platform: str) -> MonitoringSettings
     if labels and install:
         section.problems.add(section.key("selectorLabels"),
                              f"the installed Prometheus selects 'release: {RELEASE_NAME}'; "
-                             "drop selectorLabels or set install false to attach to your own Prometheus")
+                             "drop selectorLabels, or set mode 'attach' to use your own Prometheus")
     interval = section.string("scrapeInterval", "30s", pattern=_DURATION, hint="write it like '30s' or '1m'")
     dashboards = section.boolean("dashboards", True)
     thresholds = _thresholds(section.section("thresholds"))

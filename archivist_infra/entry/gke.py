@@ -16,6 +16,7 @@ from pulumi_gcp import certificatemanager, compute, dns, iap
 
 from ..config.entry_access import EntryLimits
 from ..config.ingress import EntrySettings
+from ..platforms.gcp_apis import CERTIFICATE_MANAGER, COMPUTE, DNS
 from ..platforms.target import CloudContext
 from .address import CloudAddress
 from .policies import armor_rules
@@ -24,7 +25,8 @@ CERTMAP_ANNOTATION = "networking.gke.io/certmap"
 
 
 def static_entry(parent: pulumi.Resource, name: str, entry: EntrySettings, host: str, cloud: CloudContext) -> CloudAddress:
-    opts = pulumi.ResourceOptions(parent=parent)
+    apis = [COMPUTE] + ([CERTIFICATE_MANAGER] if entry.serves_tls else []) + ([DNS] if entry.dns.zone else [])
+    opts = pulumi.ResourceOptions(parent=parent, depends_on=cloud.needs(*apis))
     address = compute.GlobalAddress(f"{name}-address", project=cloud.project, address_type="EXTERNAL",
                                     ip_version="IPV4", description=f"Archivist public entry for {host}", opts=opts)
     annotations: dict[str, pulumi.Input[str]] = {}

@@ -24,6 +24,7 @@ from pulumi_gcp import (
 
 from ..capacity.figures import NodeBounds, StorageBilling
 from ..config.reader import ConfigReader
+from . import gcp_apis
 from . import storage_classes as sc
 from .allocatable import table
 from .common import (
@@ -59,10 +60,11 @@ MACHINES = table(
 SPOT_TAINT = {"key": "cloud.google.com/gke-spot", "value": "true", "effect": "NoSchedule"}
 # A regional cluster without nodeLocations puts its pools in this many zones.
 REGIONAL_ZONES = 3
-# Google APIs the stack needs on a fresh project (created: all; adopted cluster: registry and Filestore).
-# serviceusage (to enable these) and cloudresourcemanager (IAM grants) must already be on: README.
-CLUSTER_APIS = ("compute.googleapis.com", "container.googleapis.com", "iam.googleapis.com")
-ALWAYS_APIS = ("artifactregistry.googleapis.com", "file.googleapis.com")
+# Google APIs the stack needs on a fresh project: one list from the features on (gcp_apis.required_apis,
+# set into `apis` by stack.py). serviceusage (to enable these) and cloudresourcemanager (IAM grants) must
+# already be on: README. Without a list (a GkeSettings made elsewhere), the cluster's own.
+CLUSTER_APIS = (gcp_apis.COMPUTE, gcp_apis.CONTAINER, gcp_apis.IAM)
+ALWAYS_APIS = (gcp_apis.ARTIFACT_REGISTRY, gcp_apis.FILESTORE)
 
 # Cluster inputs that only shape the transient default pool: read back empty once it is removed.
 CLUSTER_CREATION_ONLY = ("nodeConfig",)
@@ -107,6 +109,7 @@ class GkeSettings:
     dns_endpoint: bool = False
     # A Cloud KMS key (customer-managed) for etcd secrets, node boot disks and the stores' disks (audit N12).
     encryption_key: str | None = None
+    apis: tuple[str, ...] = ()  # every Google API the stack uses (gcp_apis.required_apis)
 
     @property
     def location(self) -> str:
@@ -228,7 +231,8 @@ class GkeCluster(pulumi.ComponentResource):
             pulumi.log.warn("releaseChannel EXTENDED: once the minor leaves standard support GKE bills the "
                             "extended-support fee per cluster-hour on top of the cluster fee", self)
         # A fresh project has none of these APIs on; without them the first call fails "API not enabled".
-        apis = self._services(name, s)
+        enabled = self._services(name, s)
+        apis = list(enabled.values())
         ready: list[pulumi.Resource] = []
         registry, repo = self._registry(name, s, protect, apis)
         cluster_id: pulumi.Output[str]
@@ -267,22 +271,22 @@ class GkeCluster(pulumi.ComponentResource):
             provider=provider, parent=self, protect=protect, depends_on=apis,
         )
         cloud = CloudContext(platform="gke", region=s.region, cluster_name=pulumi.Output.from_input(s.name),
-                             depends_on=list(ready), project=s.project)
+                             depends_on=list(ready), project=s.project, apis=enabled)
         self.target = ClusterTarget(
             platform="gke", provider=provider, storage=classes, registry=registry, kubeconfig=kubeconfig,
             ready=ready + created, cloud=cloud, interruptible=interruptible(s),
         )
         self.register_outputs({"endpoint": endpoint, "kubeconfig": kubeconfig, "registry": registry.url})
 
-    def _services(self, name: str, s: GkeSettings) -> list[pulumi.Resource]:
-        wanted = (CLUSTER_APIS if s.create else ()) + ALWAYS_APIS
-        return [
-            projects.Service(f"{name}-api-{api.split('.')[0]}", project=s.project, service=api,
-                             # Other things in the project may use the API: destroying the stack leaves it on.
-                             disable_on_destroy=False, disable_dependent_services=False,
-                             opts=pulumi.ResourceOptions(parent=self))
+    def _services(self, name: str, s: GkeSettings) -> dict[str, pulumi.Resource]:
+        wanted = s.apis or (CLUSTER_APIS if s.create else ()) + ALWAYS_APIS
+        return {
+            api: projects.Service(f"{name}-api-{api.split('.')[0]}", project=s.project, service=api,
+                                  # Other things in the project may use the API: destroying the stack leaves it on.
+                                  disable_on_destroy=False, disable_dependent_services=False,
+                                  opts=pulumi.ResourceOptions(parent=self))
             for api in wanted
-        ]
+        }
 
     def _create(self, name: str, s: GkeSettings, bounds: NodeBounds, protect: bool, apis: list[pulumi.Resource],
                 repo: artifactregistry.Repository) -> tuple[

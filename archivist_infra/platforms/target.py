@@ -6,6 +6,7 @@ cloud SDK imports inside the platform module that needs them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,18 @@ class CloudContext:
     oidc_provider_arn: pulumi.Output[str] | None = None  # EKS: the IAM OIDC provider for IRSA
     oidc_issuer_url: pulumi.Output[str] | None = None  # EKS and AKS: the cluster's OIDC issuer URL
     resource_group: pulumi.Output[str] | None = None  # AKS: the resource group the stack works in
+    # GKE: the enablement of each Google API the stack uses (platforms/gcp_apis.py), by API name.
+    apis: Mapping[str, pulumi.Resource] = field(default_factory=dict)
+
+    def needs(self, *apis: str) -> list[pulumi.Resource]:
+        """What a resource calling these Google APIs must depend on. GKE only; an API missing from the
+        stack's list is a programming error caught at build time (add it in gcp_apis.required_apis)."""
+        if self.platform != "gke":
+            return []
+        missing = [a for a in apis if a not in self.apis]
+        if missing:
+            raise ValueError(f"{', '.join(missing)} not enabled by this stack: add to gcp_apis.required_apis")
+        return [self.apis[a] for a in apis]
 
     @property
     def workload_pool(self) -> str | None:

@@ -17,6 +17,7 @@ from pulumi_gcp import secretmanager, serviceaccount
 
 from ..config.secrets import SecretStoreSettings
 from ..config.settings import Settings
+from ..platforms.gcp_apis import IAM, IAM_CREDENTIALS, SECRET_MANAGER
 from ..platforms.target import CloudContext
 from .cloud import CloudStore, Entry, Reader
 
@@ -34,7 +35,8 @@ def create_store(parent: pulumi.Resource, cloud: CloudContext, settings: Setting
     project = cloud.project
     if project is None:
         raise ValueError("the GKE cloud context carries no project")
-    child = pulumi.ResourceOptions(parent=parent)
+    # The account, the secrets and the pods' token exchange (Workload Identity) call these APIs.
+    child = pulumi.ResourceOptions(parent=parent, depends_on=cloud.needs(IAM, SECRET_MANAGER, IAM_CREDENTIALS))
     gsa = serviceaccount.Account(
         "secret-reader-gsa", project=project, account_id=account_id(settings.project, settings.stack),
         display_name=f"External Secrets reader for {settings.project}/{settings.stack}", opts=child)
@@ -59,7 +61,7 @@ def create_store(parent: pulumi.Resource, cloud: CloudContext, settings: Setting
         service_account_id=gsa.email.apply(lambda email: f"projects/{project}/serviceAccounts/{email}"),
         role=WORKLOAD_IDENTITY_ROLE,
         member=f"serviceAccount:{cloud.workload_pool}[{reader.namespace}/{reader.name}]",
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(cloud.depends_on)))
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[*cloud.depends_on, *cloud.needs(IAM, IAM_CREDENTIALS)]))
     resources.append(binding)
     # Explicit cluster facts rather than ESO's metadata-server discovery (google-secrets-manager.md:18);
     # the location is the cluster's (a zone for a zonal cluster), not necessarily the region.

@@ -18,6 +18,7 @@ import yaml
 from ..config.gemini import GeminiSettings
 from ..endpoint import Endpoint
 from .context import TierContext
+from .credentials import StoreCredentials
 
 CONFIG_FILE = "config.yaml"
 
@@ -28,10 +29,10 @@ class StoreEndpoints:
     redis: Endpoint
     qdrant: Endpoint
     kafka: Endpoint
-    neo4j_database: str = "neo4j"  # the database the graph service opens (main.py:121-127)
     # Redis requires a password (redis.py): REDIS_URL with it and config.yaml's cache.redis.password
-    # then come from a Secret instead of the ConfigMap. None: a Redis without auth (tests only).
-    redis_password: pulumi.Output[str] | None = None
+    # come from a Secret, never the ConfigMap; these credentials are the only way to it.
+    redis_credentials: StoreCredentials
+    neo4j_database: str = "neo4j"  # the database the graph service opens (main.py:121-127)
     # Only digested into the pods' checksum: a rotated Neo4j password rolls the apps (env from a Secret
     # is read at start only). README: "Rotating the Neo4j password".
     neo4j_password: pulumi.Output[str] | None = None
@@ -110,10 +111,10 @@ class AppConfig(pulumi.ComponentResource):
     def __init__(self, name: str, ctx: TierContext, stores: StoreEndpoints, *, max_workers: int,
                  gemini: GeminiSettings | None = None, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:config:AppConfig", name, None, opts)
-        password = stores.redis_password
+        password = stores.redis_credentials.password
         models = gemini or GeminiSettings()
         config_yaml = pulumi.Output.all(
-            stores.neo4j.url, stores.redis.address, password if password is not None else "", stores.kafka.address
+            stores.neo4j.url, stores.redis.address, password, stores.kafka.address
         ).apply(lambda v: worker_config(neo4j_url=v[0], neo4j_db=stores.neo4j_database, redis_address=v[1],
                                         max_workers=max_workers, redis_password=v[2], kafka_bootstrap=v[3],
                                         gemini=models))
@@ -128,15 +129,12 @@ class AppConfig(pulumi.ComponentResource):
             "GEMINI_EMBEDDING_MODEL": models.embedding_model,
             "GEMINI_EMBEDDING_DIMENSIONS": str(models.embedding_dimensions),
         }
-        secret_data: dict[str, pulumi.Input[str]] = {}
-        if password is None:
-            data[CONFIG_FILE] = config_yaml
-            data["REDIS_URL"] = stores.redis.url
-        else:
-            # Both carry the Redis password: a Secret, never the ConfigMap.
-            secret_data[CONFIG_FILE] = pulumi.Output.secret(config_yaml)
-            secret_data["REDIS_URL"] = pulumi.Output.secret(pulumi.Output.concat(
-                "redis://:", password, "@", stores.redis.host, ":", str(stores.redis.port)))
+        # Both carry the Redis password: a Secret, never the ConfigMap.
+        secret_data: dict[str, pulumi.Input[str]] = {
+            CONFIG_FILE: pulumi.Output.secret(config_yaml),
+            "REDIS_URL": pulumi.Output.secret(pulumi.Output.concat(
+                "redis://:", password, "@", stores.redis.host, ":", str(stores.redis.port))),
+        }
         cm = k8s.core.v1.ConfigMap(
             f"{name}-configmap",
             metadata={"name": "archivist-config", "namespace": ctx.namespace, "labels": ctx.labels("archivist", "config")},
@@ -159,6 +157,8 @@ class AppConfig(pulumi.ComponentResource):
             # The digest of secret values in an annotation: a truncated sha256 reveals nothing usable.
             digests.append(pulumi.Output.unsecret(pulumi.Output.all(*secret_data.values()).apply(
                 lambda values: _digest(dict(zip(secret_data, values, strict=True))))))
+        # Redis's digest once Redis has rolled: the apps (search's REDIS_URL, the worker's config.yaml) follow it.
+        digests.append(stores.redis_credentials.applied_digest)
         if stores.neo4j_password is not None:
             digests.append(pulumi.Output.unsecret(stores.neo4j_password.apply(lambda p: _digest({"neo4j": p}))))
         self._secret_keys = set(secret_data)

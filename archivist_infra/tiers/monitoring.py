@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,7 @@ from ..monitoring.exporters import (
 )
 from ..monitoring.rules import RuleInputs, rule_groups
 from .context import TierContext
+from .credentials import StoreCredentials
 from .kafka import CLIENT_PORT as KAFKA_PORT
 from .neo4j import BOLT_PORT
 from .pods import Spec, container_security, pod_security, probes, resources
@@ -51,6 +53,7 @@ KUBE_PROMETHEUS_STACK_CHART = "88.3.0"  # bundles prometheus-operator v0.93.0 (t
 PROMETHEUS_COMMUNITY_REPO = "https://prometheus-community.github.io/helm-charts"
 
 NOBODY = 65534
+REDIS_PASSWORD_ENV = "REDIS_PASSWORD"  # what redis_exporter reads its password from
 # Kafka 4 refuses the protocol versions of sarama's default (2.0.0); speak a 3.x dialect.
 KAFKA_PROTOCOL_VERSION = "3.9.0"
 
@@ -103,8 +106,8 @@ def rule_inputs(settings: Settings, monitoring: MonitoringSettings, runbook_base
 class Monitoring(pulumi.ComponentResource):
     """Every monitoring object of the stack; depends on nothing but the namespace."""
 
-    def __init__(self, name: str, ctx: TierContext, settings: Settings, monitoring: MonitoringSettings,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(self, name: str, ctx: TierContext, settings: Settings, monitoring: MonitoringSettings, *,
+                 redis: StoreCredentials, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:monitoring:Monitoring", name, None, opts)
         self._ctx, self._settings, self._mon = ctx, settings, monitoring
         ns = settings.namespace
@@ -114,8 +117,11 @@ class Monitoring(pulumi.ComponentResource):
         # Custom resources need their CRDs: the chart installs them, so wait for it when we install it.
         self._cr_deps: list[pulumi.Resource] = [self.release] if self.release is not None else []
 
+        # Redis requires a password: redis_exporter's --redis.password defaults to $REDIS_PASSWORD (main.go,
+        # `flag.String("redis.password", getEnv("REDIS_PASSWORD", ""), ...)`); from the Secret, never a flag.
         self._exporter(REDIS_EXPORTER, REDIS_EXPORTER_IMAGE, 59000, REDIS_EXPORTER_PORT, "/health",
-                       args=[f"--redis.addr=redis://redis.{ns}.svc.cluster.local:{REDIS_PORT}"])
+                       args=[f"--redis.addr=redis://redis.{ns}.svc.cluster.local:{REDIS_PORT}"],
+                       env=[redis.env(REDIS_PASSWORD_ENV)], annotations=redis.client_annotation())
         self._exporter(KAFKA_EXPORTER, KAFKA_EXPORTER_IMAGE, NOBODY, KAFKA_EXPORTER_PORT, "/healthz",
                        args=[f"--kafka.server=kafka.{ns}.svc.cluster.local:{KAFKA_PORT}",
                              f"--kafka.version={KAFKA_PROTOCOL_VERSION}"])
@@ -179,7 +185,8 @@ class Monitoring(pulumi.ComponentResource):
         )
 
     def _exporter(self, app: str, image: str, uid: int, port: int, health_path: str, *, args: list[str],
-                  volumes: list[Spec] | None = None, mounts: list[Spec] | None = None, checksum: str = "") -> None:
+                  volumes: list[Spec] | None = None, mounts: list[Spec] | None = None, checksum: str = "",
+                  env: list[Spec] | None = None, annotations: dict[str, pulumi.Input[str]] | None = None) -> None:
         ctx = self._ctx
         labels = ctx.labels(app, "monitoring")
         k8s.core.v1.ServiceAccount(
@@ -192,6 +199,7 @@ class Monitoring(pulumi.ComponentResource):
             "image": image,
             "image_pull_policy": "IfNotPresent",
             "args": args,
+            "env": env or [],
             "ports": [{"name": "http", "container_port": port}],
             "resources": resources(EXPORTER_RESOURCES[app]),
             "security_context": container_security(read_only_root=True),
@@ -199,10 +207,11 @@ class Monitoring(pulumi.ComponentResource):
             **probes(check),
         }
         template_meta: Spec = {"labels": {**labels, **ctx.selector(app)}}
+        pod_annotations: dict[str, pulumi.Input[str]] = dict(annotations or {})
         if checksum:
-            import hashlib
-
-            template_meta["annotations"] = {"archivist.dev/config-checksum": hashlib.sha256(checksum.encode()).hexdigest()}
+            pod_annotations["archivist.dev/config-checksum"] = hashlib.sha256(checksum.encode()).hexdigest()
+        if pod_annotations:
+            template_meta["annotations"] = pod_annotations
         k8s.apps.v1.Deployment(
             f"{app}-deployment",
             metadata={"name": app, "namespace": ctx.namespace, "labels": labels},

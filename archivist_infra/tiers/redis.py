@@ -1,7 +1,7 @@
 """Redis: the cache, persisted with an append-only file so a restart keeps it warm.
 
-It requires a password: generated once (`random.RandomPassword`, kept encrypted in the stack
-state) and handed to Redis as a config file from a Secret (`requirepass`), so it never shows in
+It requires a password: the secret config `archivist:redisPassword` when set (a rotation), else
+generated once (`random.RandomPassword`, kept encrypted in the stack state), and handed to Redis as a config file from a Secret (`requirepass`), so it never shows in
 the pod spec or in `ps`. Clients get it the way each really reads it (app_config.py): the search
 service parses `REDIS_URL` (`redis.asyncio.from_url`, services/search-engine/app/cache.py:28-38),
 the worker reads `cache.redis.password` from its config.yaml (internal/app/config.go:155-173 reads
@@ -19,9 +19,13 @@ refuses writes at maxmemory ("OOM command not allowed") and never drops a key, w
   still counts as processed (pool.go:226-227); cache reads still hit (pool.go:139-150).
 So a full Redis is visible (that warning; the dashboard panel "Redis memory of maxmemory") and costs at
 most the caching of new analyses, instead of silently throwing old ones away.
+
+Every client takes `RedisCache.credentials` (credentials.py), the one way to reach the password.
 """
 
 from __future__ import annotations
+
+import dataclasses
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -30,6 +34,7 @@ import pulumi_random as random
 from ..config.settings import HealthCheck, RedisSettings
 from ..endpoint import Endpoint, service_host
 from .context import TierContext
+from .credentials import StoreCredentials, after
 from .pods import probes
 from .secrets import SecretRef
 from .statefulset import StoreSpec, StoreWorkload
@@ -64,13 +69,16 @@ class RedisCache(pulumi.ComponentResource):
     endpoint: Endpoint
 
     def __init__(self, name: str, ctx: TierContext, settings: RedisSettings, *, storage_class: str | None,
+                 configured_password: pulumi.Output[str] | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:cache:RedisCache", name, None, opts)
-        generated = random.RandomPassword(
-            f"{name}-password", length=32, special=False,  # letters and digits: safe in a URL and a config line
-            opts=pulumi.ResourceOptions(parent=self, protect=ctx.protect),
-        )
-        password: pulumi.Output[str] = pulumi.Output.secret(generated.result)
+        if configured_password is None:
+            generated = random.RandomPassword(
+                f"{name}-password", length=32, special=False,  # letters and digits: safe in a URL and a config line
+                opts=pulumi.ResourceOptions(parent=self, protect=ctx.protect),
+            )
+            configured_password = generated.result
+        password: pulumi.Output[str] = pulumi.Output.secret(configured_password)
         host = service_host("redis", ctx.namespace)  # StoreWorkload names the client Service after the app
         secret = k8s.core.v1.Secret(
             f"{name}-auth",
@@ -83,9 +91,11 @@ class RedisCache(pulumi.ComponentResource):
             },
             opts=ctx.opts(self),
         )
-        self.password = password
         self.password_ref = SecretRef(secret.metadata.name, PASSWORD_KEY)
         self.url_ref = SecretRef(secret.metadata.name, URL_KEY)
+        # Until the workload exists the clients' digest is not known; set below.
+        unapplied = StoreCredentials(store="redis", secret_name=secret.metadata.name, password_key=PASSWORD_KEY,
+                                     password=password, applied_digest=pulumi.Output.from_input(""))
         check = HealthCheck(kind="exec", command=PING, period_seconds=10, timeout_seconds=3, startup_seconds=60)
         workload = StoreWorkload(self, ctx, StoreSpec(
             app="redis",
@@ -108,8 +118,11 @@ class RedisCache(pulumi.ComponentResource):
                 "default_mode": 0o440,  # group-readable: the pod's fsGroup owns projected files
             }}],
             extra_mounts=[{"name": "auth", "mount_path": CONF_DIR, "read_only": True}],
-            pod_annotations=backup_hook_annotations(),
+            # redis-server reads requirepass at start only: a new password rolls Redis (audit D5).
+            pod_annotations={**backup_hook_annotations(), **unapplied.rollout_annotation()},
         ))
         self.workload = workload
+        # What every client of Redis must take (credentials.py): it rolls after Redis has.
+        self.credentials = dataclasses.replace(unapplied, applied_digest=after(workload.statefulset, unapplied.digest))
         self.endpoint = Endpoint(service_host(workload.service.metadata.name, ctx.namespace), PORT, "redis")
         self.register_outputs({"url": self.endpoint.url})

@@ -9,6 +9,7 @@ volumes grow through claim patches instead (volume_growth.py).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pulumi
@@ -49,7 +50,7 @@ class StoreSpec:
     scratch_sizes: dict[str, str] = field(default_factory=dict)  # emptyDir name -> sizeLimit (default 1Gi)
     extra_volumes: list[Spec] = field(default_factory=list)  # further pod volumes (e.g. a second claim)
     extra_mounts: list[Spec] = field(default_factory=list)
-    pod_annotations: dict[str, str] = field(default_factory=dict)
+    pod_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 class StoreWorkload:
@@ -124,7 +125,7 @@ class StoreWorkload:
             "persistent_volume_claim_retention_policy": {"when_deleted": "Retain", "when_scaled": "Retain"},
             "template": {
                 "metadata": {"labels": {**labels, **selector},
-                             **({"annotations": spec.pod_annotations} if spec.pod_annotations else {})},
+                             **({"annotations": dict(spec.pod_annotations)} if spec.pod_annotations else {})},
                 "spec": {
                     "service_account_name": spec.app,
                     "automount_service_account_token": False,

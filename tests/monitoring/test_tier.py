@@ -139,7 +139,7 @@ def test_local_stacks_install_monitoring_by_default(dev_run: engine.Run) -> None
 
 
 def test_attach_to_an_existing_prometheus_by_its_selector_labels() -> None:
-    run = _prod_with({"install": False, "selectorLabels": {"prometheus": "main"}})
+    run = _prod_with({"mode": "attach", "selectorLabels": {"prometheus": "main"}})
     objects = manifests(run)
     assert _monitoring_releases(run) == []
     monitoring = [o for o in objects if o["kind"] in MONITORING_KINDS]
@@ -190,6 +190,9 @@ def test_thresholds_come_from_config() -> None:
 @pytest.mark.parametrize(("monitoring", "key"), [
     ({"install": True, "selectorLabels": {"a": "b"}}, "archivist:monitoring.selectorLabels"),
     ({"mode": "none", "install": True}, "archivist:monitoring.install"),
+    ({"mode": "attach", "install": True}, "archivist:monitoring.install"),
+    # No operator would exist: its objects would be refused (and the atomic Velero release roll back).
+    ({"install": False}, "archivist:monitoring.install"),
     ({"thresholds": {"cpuPercent": 140}}, "archivist:monitoring.thresholds.cpuPercent"),
     ({"thresholds": {"cpuPercnt": 80}}, "archivist:monitoring.thresholds.cpuPercnt"),
     ({"scrapeInterval": "often"}, "archivist:monitoring.scrapeInterval"),
