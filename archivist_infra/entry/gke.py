@@ -16,7 +16,7 @@ from pulumi_gcp import certificatemanager, compute, dns, iap
 
 from ..config.entry_access import EntryLimits
 from ..config.ingress import EntrySettings
-from ..platforms.gcp_apis import CERTIFICATE_MANAGER, COMPUTE, DNS
+from ..platforms.gcp_apis import CERTIFICATE_MANAGER, COMPUTE, DNS, IAP
 from ..platforms.target import CloudContext
 from .address import CloudAddress
 from .policies import armor_rules
@@ -77,7 +77,8 @@ def armor_policy(parent: pulumi.Resource, name: str, limits: EntryLimits, cloud:
                                                   config=compute.SecurityPolicyRuleMatchConfigArgs(src_ip_ranges=["*"]))))
     return compute.SecurityPolicy(f"{name}-armor", project=cloud.project, type="CLOUD_ARMOR",
                                   description="Archivist public entry: per-client and budget rate limits",
-                                  rules=rules, opts=pulumi.ResourceOptions(parent=parent, depends_on=list(cloud.depends_on)))
+                                  rules=rules, opts=pulumi.ResourceOptions(
+                                      parent=parent, depends_on=[*cloud.depends_on, *cloud.needs(COMPUTE)]))
 
 
 def iap_writers(parent: pulumi.Resource, name: str, writers: tuple[str, ...], cloud: CloudContext) -> None:
@@ -89,4 +90,5 @@ def iap_writers(parent: pulumi.Resource, name: str, writers: tuple[str, ...], cl
         key = hashlib.sha256(member.encode()).hexdigest()[:10]
         iap.WebTypeComputeIamMember(f"{name}-iap-writer-{key}", project=cloud.project,
                                     role="roles/iap.httpsResourceAccessor", member=member,
-                                    opts=pulumi.ResourceOptions(parent=parent, depends_on=list(cloud.depends_on)))
+                                    opts=pulumi.ResourceOptions(parent=parent,
+                                                                depends_on=[*cloud.depends_on, *cloud.needs(IAP)]))

@@ -33,6 +33,7 @@ CERTIFICATE_MANAGER = "certificatemanager.googleapis.com"
 DNS = "dns.googleapis.com"
 STORAGE = "storage.googleapis.com"
 MONITORING = "monitoring.googleapis.com"
+IAP = "iap.googleapis.com"  # the entry's write routes behind Identity-Aware Proxy
 # Needed to enable anything (serviceusage) and to grant project IAM roles (cloudresourcemanager): they must
 # be on before the first `up` (README, GKE prerequisites); the stack does not manage them.
 PREREQUISITES = ("serviceusage.googleapis.com", "cloudresourcemanager.googleapis.com")
@@ -52,6 +53,7 @@ API_OF_TYPE: dict[str, str] = {
     "gcp:storage/": STORAGE,
     "gcp:filestore/": FILESTORE,
     "gcp:kms/": "cloudkms.googleapis.com",
+    "gcp:iap/": IAP,
 }
 
 
@@ -79,6 +81,9 @@ def required_apis(settings: Settings) -> tuple[str, ...]:
             wanted.append(CERTIFICATE_MANAGER)
         if entry.dns.zone:
             wanted.append(DNS)
+        access = settings.ingress.access
+        if access is not None and access.publishes_writes and access.auth.method == "iap":
+            wanted.append(IAP)  # IAP on the write backends (GCPBackendPolicy) and the writers' IAP grants
     workload_identity = False
     secrets = settings.secrets
     if secrets is not None and secrets.backend == GCP_SECRET_MANAGER:

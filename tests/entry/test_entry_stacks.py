@@ -199,3 +199,14 @@ def test_adopted_gateway_creates_nothing_but_the_route() -> None:
     assert matched and all(classes.get(key, "read") == "read" for key in matched), matched
     assert ("POST", "/api/search") not in matched
     assert out(run, "ingressUrl") == f"https://{HOST}"
+
+
+@pytest.mark.parametrize("name", ["gke", "gke-writes"])
+def test_gke_entry_enables_and_waits_for_every_google_api_it_calls(entry_runs: dict[str, engine.Run], name: str) -> None:
+    """Cloud Armor (compute) and the writers' IAP grants (iap) wait for their APIs, which the stack enables."""
+    from tests.platform_support import google_api_gaps
+
+    run = entry_runs[name]
+    assert google_api_gaps(run) == []
+    enabled = {str(r.inputs["service"]) for r in run.by_type("gcp:projects/service:Service")}
+    assert ("iap.googleapis.com" in enabled) == (name == "gke-writes")
