@@ -2,8 +2,9 @@
 
 Distributed Qdrant never loses a shard to scaling:
 - every collection is created with 2 copies (`storage.collection.replication_factor`, config/config.yaml
-  L197-199 at v1.13.4, set through QDRANT__STORAGE__COLLECTION__REPLICATION_FACTOR), and the cluster starts
-  with at least 2 peers (config refuses minReplicas < 2 when maxReplicas > 1);
+  L197-199, set through QDRANT__STORAGE__COLLECTION__REPLICATION_FACTOR), which shard placement applies
+  from v1.15.0 on (qdrant issue 6623; the upgrade path and its guard: qdrant_upgrade.py), and the cluster
+  starts with at least 2 peers (config refuses minReplicas < 2 when maxReplicas > 1);
 - the autoscaler may only add peers (scaleDown selectPolicy Disabled): a removed pod would stay a Raft
   voter and take its shards with it (audit Q1). Peers are drained and removed by hand (README: Qdrant peers);
 - snapshots are written to the data volume (`storage.snapshots_path`), not a 1 GiB emptyDir (audit Q2),
@@ -24,6 +25,7 @@ from .autoscaling import autoscaler
 from .context import TierContext
 from .disruption import disruption_budget
 from .pods import probes
+from .qdrant_upgrade import upgrade_guard
 from .statefulset import StoreSpec, StoreWorkload
 
 HTTP_PORT = 6333
@@ -119,6 +121,7 @@ class QdrantStore(pulumi.ComponentResource):
             pod_annotations=backup_hook_annotations(),
             client_ports=("http", "grpc"),
             grace_seconds=120,
+            update_hooks=(upgrade_guard(),),
         ))
         self.workload = workload
         if scaled:
