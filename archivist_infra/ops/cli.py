@@ -52,7 +52,11 @@ def add_ops_parser(sub: Any) -> None:
     p["scale"].add_argument("--replicas", type=int, help="pin: min = max = N")
     p["scale"].add_argument("--pause", action="store_true", help="pin at the current count, remembering the bounds")
     p["scale"].add_argument("--resume", action="store_true", help="restore the bounds --pause remembered")
+    p["scale"].add_argument("--yes", action="store_true",
+                            help="a store losing pods: do it (default: print the plan only)")
     p["restart"].add_argument("workloads", nargs="+", metavar="WORKLOAD")
+    p["restart"].add_argument("--yes", action="store_true",
+                              help="a single-replica store among them: do it (default: print the plan only)")
     p["port-forward"].add_argument("targets", nargs="*", metavar="TARGET",
                                    help="search, graph, neo4j, qdrant (default: all), or SERVICE:PORT")
     p["port-forward"].add_argument("--address", default="127.0.0.1", help="local address to listen on")
@@ -70,6 +74,8 @@ def add_ops_parser(sub: Any) -> None:
         p[name].add_argument("--no-wait", dest="wait", action="store_false", help="create it and return")
     p["restore"].add_argument("--from", dest="source", metavar="BACKUP", help="backup name (default: newest Completed)")
     p["restore"].add_argument("--into", metavar="NAMESPACE", help="restore into this namespace instead (a drill)")
+    p["restore"].add_argument("--yes", action="store_true",
+                              help="into the live namespace: do it (default: print the plan only)")
 
 
 def run_ops(args: argparse.Namespace, project_dir: Path) -> int:
@@ -101,7 +107,7 @@ def _dispatch(args: argparse.Namespace, project_dir: Path) -> int:
 
     target = context.stack_target(args.stack, args.config_file, project_dir)
     api = context.api_client(args.kubeconfig, args.context or target.context)
-    ops = Ops(api=api, namespace=target.namespace, out=Out(json=args.output == "json"))
+    ops = Ops(api=api, namespace=target.namespace, out=Out(json=args.output == "json"), stack=args.stack)
     verb = args.verb
     if verb == "status":
         from .status import status
@@ -116,11 +122,11 @@ def _dispatch(args: argparse.Namespace, project_dir: Path) -> int:
         from .scale import scale
 
         return scale(ops, args.workload, minimum=args.minimum, maximum=args.maximum, replicas=args.replicas,
-                     pause=args.pause, resume=args.resume)
+                     pause=args.pause, resume=args.resume, yes=args.yes)
     if verb == "restart":
         from .restart import restart
 
-        return restart(ops, args.workloads)
+        return restart(ops, args.workloads, yes=args.yes)
     if verb == "port-forward":
         from .portforward import port_forward
 
@@ -145,4 +151,4 @@ def _dispatch(args: argparse.Namespace, project_dir: Path) -> int:
 
     if verb == "backup":
         return velero.backup(ops, timeout=args.timeout, wait=args.wait)
-    return velero.restore(ops, source=args.source, into=args.into, timeout=args.timeout, wait=args.wait)
+    return velero.restore(ops, source=args.source, into=args.into, timeout=args.timeout, wait=args.wait, yes=args.yes)

@@ -142,6 +142,7 @@ class Ops:
     namespace: str
     out: Out = field(default_factory=Out)
     poll_seconds: float = 2.0
+    stack: str = "STACK"  # for the exact commands verbs print
 
     @cached_property
     def core(self) -> Any:

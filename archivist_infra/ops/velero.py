@@ -153,7 +153,7 @@ def restore_body(ops: Ops, backup_name: str, name: str, into: str | None) -> dic
 
 
 def restore(ops: Ops, *, source: str | None = None, into: str | None = None, timeout: float = 3600,
-            wait: bool = True, now: datetime | None = None) -> int:
+            wait: bool = True, yes: bool = False, now: datetime | None = None) -> int:
     if source:
         phase = (_get(ops, "backups", source).get("status") or {}).get("phase")
         if phase not in ("Completed", "PartiallyFailed"):
@@ -165,6 +165,14 @@ def restore(ops: Ops, *, source: str | None = None, into: str | None = None, tim
         into = None
     name = f"{backup_name}-restore-{_stamp(now)}"[:253]
     body = restore_body(ops, backup_name, name, into)
+    if into is None and not yes:
+        ops.out.say(f"plan: restore backup {backup_name} into the live namespace {ops.namespace}: objects missing "
+                    "there are re-created from the backup, with their volumes' data as it was then; objects that "
+                    "exist are left as they are. Nothing changed; run again with --yes to do it, or rehearse with "
+                    f"--into {ops.namespace}-drill.")
+        if ops.out.json:
+            ops.out.emit({"kind": "Restore", "backup": backup_name, "into": ops.namespace, "done": False})
+        return 0
     ops.custom.create_namespaced_custom_object(GROUP, VERSION, VELERO_NS, "restores", body, field_manager=FIELD_MANAGER)
     target = into or ops.namespace
     ops.out.say(f"Restore {VELERO_NS}/{name} created: backup {backup_name} into namespace {target}"

@@ -405,7 +405,12 @@ def test_restore_takes_the_newest_completed_backup_of_the_namespace_and_follows_
     make_backup(cluster, ns, f"{ns}-b", "Completed", "2026-11-02T03:00:00Z")
     make_backup(cluster, ns, f"{ns}-c", "Failed", "2026-11-03T03:00:00Z")
     ops, buf = ops_for(cluster, ns)
-    thread, result = run_in_thread(lambda: velero.restore(ops, timeout=60))
+    # Into the live namespace: without --yes only the plan, and no Restore on the server.
+    assert velero.restore(ops, timeout=60) == 0
+    assert "Nothing changed" in buf.getvalue()
+    assert not [r for r in cluster.items("restores.velero.io", namespace="velero")
+                if r["spec"].get("backupName", "").startswith(ns)]
+    thread, result = run_in_thread(lambda: velero.restore(ops, timeout=60, yes=True))
     made = wait_for("the Restore", lambda: [r for r in cluster.items("restores.velero.io", namespace="velero")
                                             if r["spec"].get("backupName", "").startswith(ns)])[0]
     assert made["spec"]["backupName"] == f"{ns}-b"
