@@ -109,6 +109,8 @@ def _dispatch(args: argparse.Namespace, project_dir: Path) -> int:
     api = context.api_client(args.kubeconfig, args.context or target.context)
     ops = Ops(api=api, namespace=target.namespace, out=Out(json=args.output == "json"), stack=args.stack)
     verb = args.verb
+    if verb != "restore":  # a restore recreates a deleted namespace: its absence is the reason to run it
+        context.require_namespace(ops)
     if verb == "status":
         from .status import status
 

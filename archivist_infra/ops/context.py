@@ -53,6 +53,29 @@ def stack_target(stack: str, config_file: Path | None, project_dir: Path) -> Sta
     return StackTarget(stack=stack, namespace=settings.namespace, context=context, platform=settings.platform)
 
 
+def require_namespace(ops: Ops) -> None:
+    """A verb on a namespace that does not exist is an error, not an empty "healthy" (audit D9).
+
+    `get namespaces` is cluster-scoped, which the stack's ops Role cannot grant (ops/rbac.py): on a 403 the
+    namespace's `default` ServiceAccount stands in for it (the controller manager makes one in every
+    namespace, and listing in a missing namespace answers an empty list, not 404).
+    """
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        ops.core.read_namespace(ops.namespace)
+        return
+    except ApiException as err:
+        if err.status == 404:
+            raise OpsError(f"namespace {ops.namespace} does not exist on {ops.api.configuration.host}: the stack "
+                           "is not deployed there (wrong cluster or context?)") from None
+        if err.status != 403:
+            raise
+    if not ops.core.list_namespaced_service_account(ops.namespace, field_selector="metadata.name=default").items:
+        raise OpsError(f"namespace {ops.namespace} does not exist on {ops.api.configuration.host} (no `default` "
+                       "ServiceAccount in it): the stack is not deployed there (wrong cluster or context?)")
+
+
 def _parse(value: str) -> Any:
     try:
         return json.loads(value)

@@ -6,11 +6,17 @@ Qdrant answers through the API server's own service proxy (fake_qdrant.py), so `
 
 from __future__ import annotations
 
+import json
+import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from archivist_infra.__main__ import main
 from archivist_infra.ops.errors import OpsError
+from archivist_infra.ops.process import process
 from archivist_infra.ops.qdrant import qdrant_drain
 from archivist_infra.ops.restart import RESTARTED_AT, restart
 from archivist_infra.ops.scale import scale
@@ -18,7 +24,7 @@ from tests.ops.test_qdrant_drain import FakeQdrant
 
 from .fake_qdrant import behind_the_proxy, served
 from .kube import Cluster, wait_for
-from .test_ops import ops_for, restricted_pod_spec
+from .test_ops import ROOT, ops_for, restricted_pod_spec, worker_cronjob
 
 
 def statefulset(name: str, namespace: str, replicas: int) -> dict[str, Any]:
@@ -97,3 +103,68 @@ def test_restart_of_a_single_replica_store_shows_the_plan_and_wants_yes(cluster:
     assert restart(ops, ["redis"], yes=True) == 0
     wait_for("the restart annotation", lambda: RESTARTED_AT in (cluster.get(
         "statefulset", "redis", namespace=ns)["spec"]["template"]["metadata"].get("annotations") or {}))
+
+
+# -- ops acts only on the stack's own target -------------------------------------------------------
+
+
+def _stack_file(tmp_path: Path, namespace: str) -> Path:
+    stack = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())
+    stack["config"]["archivist:namespace"] = namespace
+    stack["config"]["archivist:cluster"] = {}  # the envtest kubeconfig's current context
+    path = tmp_path / "Pulumi.envtest.yaml"
+    path.write_text(yaml.safe_dump(stack))
+    return path
+
+
+def test_status_of_a_namespace_that_does_not_exist_is_an_error_not_healthy(
+        cluster: Cluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stack_file = _stack_file(tmp_path, "nosuch-namespace")
+    rc = main(["ops", "status", "envtest", "--config-file", str(stack_file), "--kubeconfig", str(cluster.kubeconfig)])
+    out = capsys.readouterr()
+    assert rc == 2, out.out
+    assert out.err.startswith("error: namespace nosuch-namespace does not exist") and out.err.count("\n") == 1
+    assert "healthy" not in out.out
+
+
+# -- one batch at a time -----------------------------------------------------------------------------
+
+
+def test_a_second_process_is_refused_while_a_manual_run_is_in_progress(cluster: Cluster) -> None:
+    ns = cluster.create_namespace("ops-process-twice")
+    assert cluster.apply([worker_cronjob(ns)]).ok
+    ops, _ = ops_for(cluster, ns)
+    assert process(ops, wait=False) == 0
+    first = [j["metadata"]["name"] for j in cluster.items("jobs", namespace=ns)]
+    assert len(first) == 1
+    # The CronJob's status.active never lists a manual Job (audit D7): the guard must not rely on it.
+    assert not (cluster.get("cronjob", "archivist-worker", namespace=ns).get("status") or {}).get("active")
+    with pytest.raises(OpsError, match=f"in progress \\({first[0]}\\)"):
+        process(ops, wait=False)
+    # A run started by hand with kubectl is a worker Job too.
+    made = cluster.run("create", "job", "by-hand", "--from=cronjob/archivist-worker", "-n", ns)
+    assert made.ok, made.stderr
+    with pytest.raises(OpsError, match="by-hand"):
+        process(ops, wait=False)
+    assert len(cluster.items("jobs", namespace=ns)) == 2
+
+
+def test_process_runs_again_once_the_previous_run_has_finished(cluster: Cluster) -> None:
+    ns = cluster.create_namespace("ops-process-after")
+    assert cluster.apply([worker_cronjob(ns)]).ok
+    ops, _ = ops_for(cluster, ns)
+    assert process(ops, wait=False) == 0
+    name = cluster.items("jobs", namespace=ns)[0]["metadata"]["name"]
+    wait_for("the Job controller to start it", lambda: cluster.get("job", name, namespace=ns).get(
+        "status", {}).get("startTime"))
+    time.sleep(1.1)
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    patch = {"status": {"completionTime": now, "succeeded": 1, "ready": 0, "active": 0, "terminating": 0,
+                        "uncountedTerminatedPods": {},
+                        "conditions": [{"type": "SuccessCriteriaMet", "status": "True", "lastTransitionTime": now},
+                                       {"type": "Complete", "status": "True", "lastTransitionTime": now}]}}
+    assert cluster.run("patch", "job", name, "-n", ns, "--subresource=status", "--type=merge",
+                       "-p", json.dumps(patch)).ok
+    time.sleep(1.1)  # the next Job's name carries the second
+    assert process(ops, wait=False) == 0
+    assert len(cluster.items("jobs", namespace=ns)) == 2
