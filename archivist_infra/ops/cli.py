@@ -30,7 +30,8 @@ def add_ops_parser(sub: Any) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml for the namespace and context")
     common.add_argument("--config-file", type=Path, help="another stack file to read instead")
-    common.add_argument("--kubeconfig", type=Path, help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    common.add_argument("--kubeconfig", type=Path, help="kubeconfig file (default: local stacks $KUBECONFIG or "
+                        "~/.kube/config; cloud stacks `pulumi stack output kubeconfig`, never the current context)")
     common.add_argument("--context", help="kubeconfig context (default: archivist:cluster.context, else current)")
     common.add_argument("--output", choices=("text", "json"), default="text", help="json: one document for scripts")
 
@@ -106,7 +107,8 @@ def _dispatch(args: argparse.Namespace, project_dir: Path) -> int:
     from .context import Ops, Out
 
     target = context.stack_target(args.stack, args.config_file, project_dir)
-    api = context.api_client(args.kubeconfig, args.context or target.context)
+    kubeconfig = context.stack_kubeconfig(target, args.kubeconfig, project_dir)
+    api = context.api_client(kubeconfig, args.context or target.context)
     ops = Ops(api=api, namespace=target.namespace, out=Out(json=args.output == "json"), stack=args.stack)
     verb = args.verb
     if verb != "restore":  # a restore recreates a deleted namespace: its absence is the reason to run it

@@ -2,8 +2,8 @@
 
 The namespace comes from `archivist:namespace` and, on local stacks, the context from
 `archivist:cluster.context`, both read through the same loader `pulumi up` uses, so `ops`
-acts on the cluster and namespace the stack deploys to. `--kubeconfig/--context` override it
-(cloud stacks: the kubeconfig from `pulumi stack output kubeconfig --show-secrets`).
+acts on the cluster and namespace the stack deploys to. `--kubeconfig/--context` override it.
+Cloud stacks never use the current context: their own kubeconfig output, or an error (stack_kubeconfig).
 """
 
 from __future__ import annotations
@@ -51,6 +51,44 @@ def stack_target(stack: str, config_file: Path | None, project_dir: Path) -> Sta
     settings = load_settings(raw, project=config.project, stack=stack, secrets_present=secrets)
     context = getattr(settings.cluster, "context", None) if settings.platform == "local" else None
     return StackTarget(stack=stack, namespace=settings.namespace, context=context, platform=settings.platform)
+
+
+def stack_kubeconfig(target: StackTarget, given: Path | None, project_dir: Path, *,
+                     run: Any = None) -> Path | None:
+    """The kubeconfig a verb uses: the one given, on local stacks the default, on cloud stacks the stack's own.
+
+    A cloud stack creates its cluster and exports its kubeconfig (stack.py, output `kubeconfig`); the
+    current context of whatever kubeconfig is lying around may be another cluster entirely (audit D9:
+    `ops status prod` showed another cluster's objects). So without --kubeconfig a cloud stack reads
+    `pulumi stack output kubeconfig --show-secrets` and refuses when that is not available.
+    """
+    import atexit
+    import shutil
+    import subprocess
+    import tempfile
+
+    if given is not None or target.platform == "local":
+        return given
+    how = (f"`pulumi stack output kubeconfig --show-secrets --stack {target.stack} > {target.stack}.kubeconfig`, "
+           f"then --kubeconfig {target.stack}.kubeconfig")
+    pulumi_cli = shutil.which("pulumi")
+    if pulumi_cli is None:
+        raise OpsError(f"stack {target.stack} runs on {target.platform}: ops uses that cluster's own kubeconfig, never "
+                       f"the current context, and the pulumi CLI is not on PATH to read it. Run {how}")
+    runner = run or subprocess.run
+    proc = runner([pulumi_cli, "stack", "output", "kubeconfig", "--show-secrets", "--stack", target.stack],
+                  cwd=project_dir, capture_output=True, text=True, timeout=120, check=False)
+    text = (proc.stdout or "").strip()
+    if proc.returncode != 0 or not text or "clusters" not in text:
+        why = " ".join((proc.stderr or "no kubeconfig output").split())[:300]
+        raise OpsError(f"stack {target.stack} runs on {target.platform}: its kubeconfig output is not available "
+                       f"({why}); ops never falls back to the current context. Run `pulumi up` first, or {how}")
+    handle = tempfile.NamedTemporaryFile("w", prefix=f"archivist-{target.stack}-", suffix=".kubeconfig",  # noqa: SIM115
+                                         delete=False)
+    with handle:
+        handle.write(text)  # created 0600 by tempfile: it may hold credentials
+    atexit.register(Path(handle.name).unlink, missing_ok=True)
+    return Path(handle.name)
 
 
 def require_namespace(ops: Ops) -> None:
