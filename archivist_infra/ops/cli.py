@@ -23,6 +23,7 @@ VERBS = {
     "backup": "a Velero Backup from Schedule velero/<namespace>-daily, followed to the end",
     "qdrant-drain": "move every shard off Qdrant peer qdrant-N, then remove the peer (--yes; plan only without)",
     "restore": "a Velero Restore from --from NAME or the newest Completed backup (--into NS for a drill)",
+    "rbac": "print the Roles (and RoleBindings) that every verb, or --verb V, needs; reads no cluster",
 }
 
 
@@ -73,6 +74,9 @@ def add_ops_parser(sub: Any) -> None:
     for name in ("process", "backup", "restore"):
         p[name].add_argument("--timeout", type=float, default=3600, help="seconds to follow before giving up watching")
         p[name].add_argument("--no-wait", dest="wait", action="store_false", help="create it and return")
+    p["rbac"].add_argument("--verb", action="append", dest="verbs", metavar="VERB",
+                           help="only this verb's rules (repeatable; default: every verb)")
+    p["rbac"].add_argument("--group", default="archivist-operators", help="the Group the RoleBindings name")
     p["restore"].add_argument("--from", dest="source", metavar="BACKUP", help="backup name (default: newest Completed)")
     p["restore"].add_argument("--into", metavar="NAMESPACE", help="restore into this namespace instead (a drill)")
     p["restore"].add_argument("--yes", action="store_true",
@@ -107,6 +111,11 @@ def _dispatch(args: argparse.Namespace, project_dir: Path) -> int:
     from .context import Ops, Out
 
     target = context.stack_target(args.stack, args.config_file, project_dir)
+    if args.verb == "rbac":
+        from .rbac import rbac
+
+        print(rbac(target.namespace, args.verbs, group=args.group, as_json=args.output == "json"))
+        return 0
     kubeconfig = context.stack_kubeconfig(target, args.kubeconfig, project_dir)
     api = context.api_client(kubeconfig, args.context or target.context)
     ops = Ops(api=api, namespace=target.namespace, out=Out(json=args.output == "json"), stack=args.stack)
