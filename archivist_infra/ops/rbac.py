@@ -57,9 +57,12 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "backup": (_r("velero.io", "schedules", "get", "list", velero=True),
                _r("velero.io", "backups", "create", "get", velero=True)),
     "qdrant-drain": (_r("", "services/proxy", "get", "create", "delete"),),
+    # --into: the addresses to rewrite are read from the source namespace, the modifiers written to velero.
     "restore": (_r("velero.io", "schedules", "list", velero=True),
                 _r("velero.io", "backups", "get", "list", velero=True),
-                _r("velero.io", "restores", "create", "get", velero=True)),
+                _r("velero.io", "restores", "create", "get", velero=True),
+                _r("", "configmaps", "create", velero=True),
+                _r("apps", "statefulsets", "list"), _r("apps", "deployments", "list"), _r("", "configmaps", "list")),
 }
 ROLE = "archivist-ops"
 
