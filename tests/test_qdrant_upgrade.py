@@ -12,6 +12,7 @@ from archivist_infra.offline.engine import Run
 from archivist_infra.tiers.qdrant_upgrade import (
     UPGRADE_PATH,
     QdrantUpgradeRefusedError,
+    _refuse_peer_loss,
     _refuse_skip,
     image_for,
     upgrade_problem,
@@ -67,3 +68,29 @@ def test_the_statefulset_runs_the_guard_before_every_update(prod_run: Run, prod_
     assert "archivist-qdrant-upgrade-guard" in recorded.before_update_hooks
     assert "archivist-data-guard" in recorded.before_delete_hooks  # the data guard stays bound beside it
     assert pod_spec(find(prod_objects, "StatefulSet", "qdrant"))["containers"][0]["image"] == versions.QDRANT_IMAGE
+
+
+def _count_args(type_: str, field: str, live: int, new: int) -> pulumi.ResourceHookArgs:
+    return pulumi.ResourceHookArgs(urn="urn:x", id="archivist/qdrant", name="qdrant", type=type_,
+                                   old_inputs={"spec": {field: 5}}, new_inputs={"spec": {field: new}},
+                                   old_outputs={"spec": {field: live}})
+
+
+@pytest.mark.parametrize(("type_", "field"), [("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "maxReplicas"),
+                                              (STS, "replicas")])
+def test_a_lower_peer_count_in_config_waits_for_the_drain(type_: str, field: str) -> None:
+    # Live (last refreshed) count 5, config 3: the peers above 3 may hold shards: refused, with the commands.
+    with pytest.raises(QdrantUpgradeRefusedError) as err:
+        _refuse_peer_loss(_count_args(type_, field, live=5, new=3))
+    assert "ops qdrant-drain STACK --peer N --yes" in str(err.value)
+    assert "ops scale STACK qdrant --replicas 3 --yes" in str(err.value) and "--refresh" in str(err.value)
+    # After the drain and `ops scale ... --yes`, a refresh shows 3 live: the same config passes.
+    _refuse_peer_loss(_count_args(type_, field, live=3, new=3))
+    _refuse_peer_loss(_count_args(type_, field, live=3, new=5))  # growing is always fine
+
+
+def test_the_hpa_and_the_statefulset_run_the_drain_guard(prod_run: Run) -> None:
+    hpa = prod_run.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "qdrant-hpa")
+    sts = prod_run.one(STS, "qdrant-statefulset")
+    assert "archivist-qdrant-drain-guard" in hpa.before_update_hooks
+    assert "archivist-qdrant-drain-guard" in sts.before_update_hooks

@@ -98,6 +98,44 @@ def _refuse_skip(args: pulumi.ResourceHookArgs) -> None:
         raise QdrantUpgradeRefusedError(problem)
 
 
+def _count(values: Mapping[str, Any] | None, field: str) -> int | None:
+    value = ((values or {}).get("spec") or {}).get(field)
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def peer_loss_problem(kind: str, field: str, old_outputs: Mapping[str, Any] | None,
+                      new_inputs: Mapping[str, Any] | None) -> str | None:
+    """Why lowering Qdrant's pod count from the last known live value must wait for a drain, or None.
+
+    `old_outputs` is the object as Pulumi last saw it; after `ops scale STACK qdrant --replicas N --yes`
+    (which refuses while a peer at or above N is still a cluster member) and `pulumi up --refresh` it shows
+    N, and the config's N passes. Lowering it in config first would let the HPA controller stop peers
+    that hold shards and Raft votes at once (audit D2).
+    """
+    before, after = _count(old_outputs, field), _count(new_inputs, field)
+    if before is None or after is None or after >= before:
+        return None
+    return (f"refusing to lower Qdrant's {kind} {field} from {before} to {after} in config: the pods above "
+            f"{after} are Qdrant peers that may hold shards and are Raft voters. Drain them from the highest "
+            f"down with `python -m archivist_infra ops qdrant-drain STACK --peer N --yes`, then `python -m "
+            f"archivist_infra ops scale STACK qdrant --replicas {after} --yes` (refused while a peer is "
+            "undrained), then `pulumi up --refresh` (docs/data-safety-ops.md, 'Removing peers').")
+
+
+def _refuse_peer_loss(args: pulumi.ResourceHookArgs) -> None:
+    if args.type.endswith(":HorizontalPodAutoscaler"):
+        problem = peer_loss_problem("HorizontalPodAutoscaler", "maxReplicas", args.old_outputs, args.new_inputs)
+    else:
+        problem = peer_loss_problem("StatefulSet", "replicas", args.old_outputs, args.new_inputs)
+    if problem:
+        raise QdrantUpgradeRefusedError(problem)
+
+
+def drain_guard() -> pulumi.ResourceHook:
+    """The `before_update` hook of Qdrant's StatefulSet and autoscaler: no peer leaves undrained."""
+    return pulumi.ResourceHook("archivist-qdrant-drain-guard", _refuse_peer_loss)
+
+
 def upgrade_guard() -> pulumi.ResourceHook:
     """The `before_update` hook of the Qdrant StatefulSet (one per program: hook names are unique)."""
     return pulumi.ResourceHook("archivist-qdrant-upgrade-guard", _refuse_skip)
