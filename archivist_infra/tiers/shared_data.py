@@ -14,7 +14,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from ..config.settings import SharedDataSettings
+from ..config.settings import Resources, SharedDataSettings
 from .context import TierContext
 from .pods import Spec, container_security
 
@@ -24,6 +24,8 @@ KEEPER = "archivist-data-keeper"
 KEEPER_IMAGE = "busybox:1.37.0"
 KEEPER_UID = 65534  # nobody: it reads nothing itself (the node agent reads the volume from the host)
 MOUNT = "/data"
+# It only sleeps: requests and limits far below any app's (counted in the namespace quota: demands_from_settings).
+KEEPER_RESOURCES = Resources(cpu_request="5m", memory_request="8Mi", cpu_limit="20m", memory_limit="16Mi")
 # Sleeps in the background so TERM ends it at once (PID 1 ignores signals it has no handler for).
 KEEPER_COMMAND = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"]
 # Alive while the mount answers: a stale network mount (NFS on Filestore/EFS) fails `test` and restarts the pod.
@@ -45,7 +47,7 @@ def keeper_pod_spec(claim: pulumi.Input[str]) -> Spec:
             "image": KEEPER_IMAGE,
             "image_pull_policy": "IfNotPresent",
             "command": KEEPER_COMMAND,
-            "resources": {"requests": {"cpu": "5m", "memory": "8Mi"}, "limits": {"cpu": "20m", "memory": "16Mi"}},
+            "resources": KEEPER_RESOURCES.as_k8s(),
             "security_context": container_security(read_only_root=True),
             "volume_mounts": [{"name": "data", "mount_path": MOUNT, "read_only": True}],
             "liveness_probe": probe,

@@ -17,9 +17,9 @@ from archivist_infra.ops.context import StackTarget, stack_kubeconfig, stack_tar
 from archivist_infra.ops.errors import OpsError
 
 ROOT = Path(__file__).resolve().parents[2]
-# The issue's list (issue 12 "ops", issue 11 backup/restore).
+# The issue's list (issue 12 "ops", issue 11 backup/restore, issue 19 rbac).
 REQUIRED_VERBS = ("status", "logs", "scale", "restart", "port-forward", "top", "upload", "process", "backup", "restore",
-                  "qdrant-drain")
+                  "qdrant-drain", "rbac")
 
 
 def test_ops_help_lists_every_verb() -> None:
