@@ -15,6 +15,7 @@ DATA_BEARING = {
     ("kubernetes:core/v1:Namespace", "archivist-namespace"),
     ("kubernetes:core/v1:PersistentVolumeClaim", "shared-data-claim"),
     *{("kubernetes:apps/v1:StatefulSet", f"{s}-statefulset") for s in ("neo4j", "kafka", "qdrant", "redis")},
+    ("kubernetes:apps/v1:StatefulSet", "archivist-search-statefulset"),  # its per-replica index claims
 }
 
 
@@ -52,3 +53,14 @@ def test_the_hook_refuses_with_what_would_happen_and_how_to_proceed(type_token: 
     message = str(err.value)
     assert name in message and says in message
     assert f"pulumi config set {ALLOW_KEY} true" in message
+
+
+def test_every_prod_statefulset_with_volumes_is_protected_and_guarded(prod_run: Any, prod_objects: list) -> None:
+    with_volumes = [o["metadata"]["name"] for o in prod_objects
+                    if o["kind"] == "StatefulSet" and o["spec"].get("volumeClaimTemplates")]
+    assert "archivist-search" in with_volumes  # its index claims are data too
+    for name in with_volumes:
+        urn_name = f"{name}-statefulset"
+        recorded = prod_run.one("kubernetes:apps/v1:StatefulSet", urn_name)
+        assert recorded.protect, name
+        assert "archivist-data-guard" in recorded.before_delete_hooks, name

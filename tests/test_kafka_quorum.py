@@ -41,7 +41,7 @@ def test_ordinals_below_the_quorum_are_controllers_and_the_rest_brokers_only() -
 
 
 def test_more_brokers_keep_the_voter_set_and_the_claim_template() -> None:
-    three, five = _kafka({"brokers": 3}), _kafka({"brokers": 5})
+    three, five = _kafka({"brokers": 3, "controllers": 3}), _kafka({"brokers": 5, "controllers": 3})
     voters = [env_of(pod_spec(s)["containers"][0])["KAFKA_CONTROLLER_QUORUM_VOTERS"] for s in (three, five)]
     assert voters[0] == voters[1] and voters[0].count("@") == 3
     # Same claim template: the StatefulSet is updated in place (replicas 3 -> 5), never replaced.
@@ -55,6 +55,22 @@ def test_a_changed_voter_count_changes_the_claim_template_which_forces_a_refused
     assert labels == ["1", "3"]
     message = explain("kubernetes:apps/v1:StatefulSet", "kafka-statefulset")
     assert "Kafka" in message and "README" in message
+
+
+def test_growing_brokers_from_one_to_three_leaves_the_default_voter_set_alone() -> None:
+    # audit D8: the default followed the broker count (3 if brokers >= 3), so 1 -> 3 brokers asked for
+    # a new quorum. The default is now independent of the brokers.
+    one, three = _kafka({"brokers": 1}), _kafka({"brokers": 3})
+    voters = [env_of(pod_spec(s)["containers"][0])["KAFKA_CONTROLLER_QUORUM_VOTERS"] for s in (one, three)]
+    assert voters[0] == voters[1] and voters[0].count("@") == 1
+    assert one["spec"]["volumeClaimTemplates"] == three["spec"]["volumeClaimTemplates"]  # updated in place
+    assert three["spec"]["replicas"] == 3
+
+
+def test_prod_states_its_three_voters_explicitly(prod_objects: list) -> None:
+    sts = find(prod_objects, "StatefulSet", "kafka")
+    assert env_of(pod_spec(sts)["containers"][0])["KAFKA_CONTROLLER_QUORUM_VOTERS"].count("@") == 3
+    assert sts["spec"]["volumeClaimTemplates"][0]["metadata"]["labels"][VOTERS_LABEL] == "3"
 
 
 def test_growing_a_dev_stack_from_one_broker_keeps_its_single_voter_when_pinned() -> None:

@@ -88,7 +88,7 @@ def test_redis_image_has_the_lua_use_after_free_fix() -> None:
 def test_a_backup_makes_redis_save_first(dev_objects: list) -> None:
     annotations = find(dev_objects, "StatefulSet", "redis")["spec"]["template"]["metadata"]["annotations"]
     assert annotations["pre.hook.backup.velero.io/container"] == "redis"
-    assert "redis-cli SAVE" in annotations["pre.hook.backup.velero.io/command"]
+    assert "redis-cli BGSAVE SCHEDULE" in annotations["pre.hook.backup.velero.io/command"]
 
 
 def _checksum(run: Any, app: str) -> str:

@@ -36,7 +36,8 @@ def test_each_ordinal_that_always_runs_gets_a_claim_patch_with_the_configured_si
     # prod: 3 Kafka brokers, Qdrant under an HPA with minReplicas 2, one Neo4j and one Redis
     expected = {claim_name("data", "kafka", i) for i in range(3)} | {claim_name("data", "qdrant", i) for i in range(2)} | {
         claim_name("data", s, 0) for s in ("neo4j", "redis")}
-    assert set(found) == expected
+    assert {n for n in found if not n.startswith("index-")} == expected
+    found = {n: p for n, p in found.items() if n in expected}  # search's index claims: the test below
     sts = {o["metadata"]["name"]: o for o in manifests(prod_run) if o["kind"] == "StatefulSet"}
     for name, patch in found.items():
         store = name.split("-")[1]
@@ -102,3 +103,24 @@ def test_classes_allow_expansion_only_where_the_driver_can_grow_a_volume() -> No
     for pair in (gke_classes(filestore_tier="standard", network="n"), aks_classes(files_sku="Premium_LRS", uid=1, gid=1)):
         assert pair.read_write_once.expandable
         assert pair.read_write_many is not None and pair.read_write_many.expandable
+
+
+def test_search_index_claims_grow_in_place_like_the_stores(prod_run: Run, prod_objects: list) -> None:
+    sts = prod_run.one("kubernetes:apps/v1:StatefulSet", "archivist-search-statefulset")
+    assert TEMPLATE_SIZE_PATH in sts.ignore_changes  # a size change never asks for a forbidden template update
+    search = next(o for o in prod_objects if o["kind"] == "StatefulSet" and o["metadata"]["name"] == "archivist-search")
+    template = search["spec"]["volumeClaimTemplates"][0]
+    minimum = next(o for o in prod_objects if o["kind"] == "HorizontalPodAutoscaler"
+                   and o["metadata"]["name"] == "archivist-search")["spec"]["minReplicas"]
+    found = {n: p for n, p in _claim_patches(prod_run).items() if "archivist-search" in n}
+    assert set(found) == {claim_name(template["metadata"]["name"], "archivist-search", i) for i in range(minimum)}
+    for patch in found.values():
+        assert patch["spec"] == {"resources": {"requests": template["spec"]["resources"]["requests"]}}
+    recorded = prod_run.one(PATCH_TYPE, "index-archivist-search-0-size")
+    assert recorded.before_update_hooks == ["archivist-archivist-search-claim-shrink-guard"]
+    assert sts.urn in recorded.dependencies
+
+
+def test_a_bigger_search_index_patches_the_claims_not_the_template() -> None:
+    run = run_config({"images": VALID_IMAGES, "search": {"storage": {"size": "9Gi"}}})
+    assert _claim_patches(run)["index-archivist-search-0"]["spec"]["resources"]["requests"]["storage"] == "9Gi"

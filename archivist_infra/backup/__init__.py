@@ -7,10 +7,11 @@
   S3-compatible target (`backup.s3`) and an existing credentials Secret.
 - Volume data: the store claims (ReadWriteOnce disks) by CSI snapshots (a VolumeSnapshotClass per cloud
   driver, labelled for Velero); the shared ReadWriteMany volume (Filestore/EFS/Azure Files have no CSI
-  snapshots Velero can use) by file-system backup through the node agent. A resource-policy ConfigMap
-  picks the method per claim.
-- Consistency: pod annotations (redis.py, qdrant.py) make Redis SAVE and Qdrant write collection
-  snapshots before the volumes are captured.
+  snapshots Velero can use) by file-system backup through the node agent, from the always-running
+  `archivist-data-keeper` pod that mounts it (tiers/shared_data.py). Local stacks have no snapshot class:
+  every claim goes through the node agent there. A resource-policy ConfigMap picks the method per claim.
+- Consistency: pod annotations (redis.py, qdrant.py) make Redis BGSAVE and Qdrant write collection
+  snapshots before the volumes are captured; Kafka and Neo4j are crash-consistent (docs/data-safety-ops.md).
 - `Schedule <namespace>-daily` in `velero`: its `spec.template` is what `ops backup` copies.
 """
 
@@ -63,15 +64,18 @@ def resource_policy_name(namespace: str) -> str:
     return f"{namespace}-volume-policy"
 
 
-def volume_policy() -> str:
+def volume_policy(*, snapshots: bool = True) -> str:
     """Velero resource policies (v1): snapshot the store disks, file-system-back-up the shared volume.
 
     Claims are told apart by their labels (resource-filtering.md, `pvcLabels`, Velero >= 1.14 actions).
+    Without a VolumeSnapshotClass (local stacks) a `snapshot` action captures nothing and the backup still
+    ends Completed (audit D4: item_backupper.go:633-643), so there every claim goes through the node agent.
     """
+    store_action = "snapshot" if snapshots else "fs-backup"
     policy = {
         "version": "v1",
         "volumePolicies": [
-            {"conditions": {"pvcLabels": {"app.kubernetes.io/component": "store"}}, "action": {"type": "snapshot"}},
+            {"conditions": {"pvcLabels": {"app.kubernetes.io/component": "store"}}, "action": {"type": store_action}},
             {"conditions": {"pvcLabels": {"app.kubernetes.io/component": "storage"}}, "action": {"type": "fs-backup"}},
         ],
     }
@@ -173,9 +177,11 @@ class Backups(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:backup:Backups", name, None, opts)
         store = self._store(name, target, settings, stack=stack, protect=protect)
-        # The node agent (file-system backup of the shared volume) mounts the kubelet's pod directory
-        # from the host, which only the privileged Pod Security level admits.
-        node_agent = target.storage.read_write_many is not None
+        # The node agent (file-system backup of the shared volume; on local stacks of every volume, which
+        # have no snapshot class) mounts the kubelet's pod directory from the host, which only the
+        # privileged Pod Security level admits.
+        driver = SNAPSHOT_DRIVERS.get(target.platform)
+        node_agent = target.storage.read_write_many is not None or driver is None
         level = "privileged" if node_agent else "restricted"
         ns = k8s.core.v1.Namespace(
             f"{name}-namespace",
@@ -199,7 +205,6 @@ class Backups(pulumi.ComponentResource):
                                                          *(scrape.depends_on if scrape else [])]),
         )
         after_crds = target.options(parent=self, depends_on=[release])
-        driver = SNAPSHOT_DRIVERS.get(target.platform)
         if driver is not None:
             # A VolumeSnapshotClass has top-level fields (driver, deletionPolicy) that the SDK's CustomResource
             # (spec only) cannot carry, so it is registered with the provider's generic CR type directly.
@@ -222,7 +227,7 @@ class Backups(pulumi.ComponentResource):
             f"{name}-volume-policy",
             metadata={"name": resource_policy_name(namespace), "namespace": VELERO_NAMESPACE,
                       "labels": {NAMESPACE_LABEL: namespace}},
-            data={"policy.yaml": volume_policy()},
+            data={"policy.yaml": volume_policy(snapshots=driver is not None)},
             opts=target.options(parent=self, depends_on=[ns]),
         )
         self.schedule = k8s.apiextensions.CustomResource(

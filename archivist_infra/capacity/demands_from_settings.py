@@ -7,6 +7,7 @@ from decimal import Decimal
 from ..config.quantity import parse_quantity
 from ..config.settings import Resources, Settings
 from ..monitoring.exporters import EXPORTER_RESOURCES
+from ..tiers.shared_data import KEEPER, KEEPER_RESOURCES
 from .demand import AccessKind, VolumeDemand, WorkloadDemand
 
 
@@ -50,6 +51,9 @@ def workload_demands(settings: Settings) -> list[WorkloadDemand]:
     )
     for name, lo, hi, res, size in stores:
         demands.append(_demand(name, lo, hi, res, (VolumeDemand(f"data-{name}", "rwo", _q(size), per_replica=True),)))
+    # The pod that keeps the shared claim mounted for the backups (tiers/shared_data.py); the claim itself is
+    # already the worker's demand (listing it twice would bill the share twice).
+    demands.append(_demand(KEEPER, 1, 1, KEEPER_RESOURCES))
     monitoring = getattr(s, "monitoring", None)
     if monitoring is None or monitoring.enabled:
         # The monitoring tier's exporters run in the namespace too (one replica each).

@@ -305,8 +305,10 @@ def _kafka(reader: ConfigReader, *, graph_max: int) -> KafkaSettings:
         partitions=reader.integer("partitions", max(3, graph_max), minimum=1, maximum=1000),
         resources=_resources(reader, _GUIDE_RESOURCES["kafka"]),
         storage=_volume(reader, "10Gi"),
-        # The voter set is fixed for a stack's life (kafka.py): 3 where there are 3 brokers, else 1.
-        controllers=reader.integer("controllers", 3 if brokers >= 3 else 1, minimum=1, maximum=5),
+        # The voter set is fixed for a stack's life (kafka.py), so its default must not follow the broker
+        # count: growing brokers would otherwise ask for a new quorum, which the guard refuses (audit D8).
+        # Stacks that want 3 voters say so (Pulumi.prod.yaml); 1 -> 3 brokers leaves 1 voter alone.
+        controllers=reader.integer("controllers", 1, minimum=1, maximum=5),
     )
     reader.reject_unknown()
     if settings.partitions < graph_max:

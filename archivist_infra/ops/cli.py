@@ -24,6 +24,7 @@ VERBS = {
     "qdrant-drain": "move every shard off Qdrant peer qdrant-N, then remove the peer (--yes; plan only without)",
     "restore": "a Velero Restore from --from NAME or the newest Completed backup (--into NS for a drill)",
     "models": "ask the Gemini API for each configured model with the stack's key (Secret archivist-secrets)",
+    "rbac": "print the Roles (and RoleBindings) that every verb, or --verb V, needs; reads no cluster",
 }
 
 
@@ -31,7 +32,8 @@ def add_ops_parser(sub: Any) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml for the namespace and context")
     common.add_argument("--config-file", type=Path, help="another stack file to read instead")
-    common.add_argument("--kubeconfig", type=Path, help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    common.add_argument("--kubeconfig", type=Path, help="kubeconfig file (default: local stacks $KUBECONFIG or "
+                        "~/.kube/config; cloud stacks `pulumi stack output kubeconfig`, never the current context)")
     common.add_argument("--context", help="kubeconfig context (default: archivist:cluster.context, else current)")
     common.add_argument("--output", choices=("text", "json"), default="text", help="json: one document for scripts")
 
@@ -53,7 +55,11 @@ def add_ops_parser(sub: Any) -> None:
     p["scale"].add_argument("--replicas", type=int, help="pin: min = max = N")
     p["scale"].add_argument("--pause", action="store_true", help="pin at the current count, remembering the bounds")
     p["scale"].add_argument("--resume", action="store_true", help="restore the bounds --pause remembered")
+    p["scale"].add_argument("--yes", action="store_true",
+                            help="a store losing pods: do it (default: print the plan only)")
     p["restart"].add_argument("workloads", nargs="+", metavar="WORKLOAD")
+    p["restart"].add_argument("--yes", action="store_true",
+                              help="a single-replica store among them: do it (default: print the plan only)")
     p["port-forward"].add_argument("targets", nargs="*", metavar="TARGET",
                                    help="search, graph, neo4j, qdrant (default: all), or SERVICE:PORT")
     p["port-forward"].add_argument("--address", default="127.0.0.1", help="local address to listen on")
@@ -69,11 +75,16 @@ def add_ops_parser(sub: Any) -> None:
     for name in ("process", "backup", "restore"):
         p[name].add_argument("--timeout", type=float, default=3600, help="seconds to follow before giving up watching")
         p[name].add_argument("--no-wait", dest="wait", action="store_false", help="create it and return")
+    p["rbac"].add_argument("--verb", action="append", dest="verbs", metavar="VERB",
+                           help="only this verb's rules (repeatable; default: every verb)")
+    p["rbac"].add_argument("--group", default="archivist-operators", help="the Group the RoleBindings name")
     p["restore"].add_argument("--from", dest="source", metavar="BACKUP", help="backup name (default: newest Completed)")
     p["restore"].add_argument("--into", metavar="NAMESPACE", help="restore into this namespace instead (a drill)")
     p["models"].add_argument("--key-from-env", action="store_true",
                              help="use $GEMINI_API_KEY instead of the cluster Secret (before the first up, no cluster)")
     p["models"].add_argument("--api-base", default=None, help="the Gemini API's base URL (default: Google's)")
+    p["restore"].add_argument("--yes", action="store_true",
+                              help="into the live namespace: do it (default: print the plan only)")
 
 
 def run_ops(args: argparse.Namespace, project_dir: Path) -> int:
@@ -104,13 +115,21 @@ def _dispatch(args: argparse.Namespace, project_dir: Path) -> int:
     from .context import Ops, Out
 
     target = context.stack_target(args.stack, args.config_file, project_dir)
+    if args.verb == "rbac":
+        from .rbac import rbac
+
+        print(rbac(target.namespace, args.verbs, group=args.group, as_json=args.output == "json"))
+        return 0
     if args.verb == "models" and args.key_from_env:
         from .models import models, models_from_env
 
         return models(Out(json=args.output == "json"), target.gemini, models_from_env(), base=args.api_base)
-    api = context.api_client(args.kubeconfig, args.context or target.context)
-    ops = Ops(api=api, namespace=target.namespace, out=Out(json=args.output == "json"))
+    kubeconfig = context.stack_kubeconfig(target, args.kubeconfig, project_dir)
+    api = context.api_client(kubeconfig, args.context or target.context)
+    ops = Ops(api=api, namespace=target.namespace, out=Out(json=args.output == "json"), stack=args.stack)
     verb = args.verb
+    if verb != "restore":  # a restore recreates a deleted namespace: its absence is the reason to run it
+        context.require_namespace(ops)
     if verb == "status":
         from .status import status
 
@@ -124,11 +143,11 @@ def _dispatch(args: argparse.Namespace, project_dir: Path) -> int:
         from .scale import scale
 
         return scale(ops, args.workload, minimum=args.minimum, maximum=args.maximum, replicas=args.replicas,
-                     pause=args.pause, resume=args.resume)
+                     pause=args.pause, resume=args.resume, yes=args.yes)
     if verb == "restart":
         from .restart import restart
 
-        return restart(ops, args.workloads)
+        return restart(ops, args.workloads, yes=args.yes)
     if verb == "port-forward":
         from .portforward import port_forward
 
@@ -157,4 +176,4 @@ def _dispatch(args: argparse.Namespace, project_dir: Path) -> int:
 
     if verb == "backup":
         return velero.backup(ops, timeout=args.timeout, wait=args.wait)
-    return velero.restore(ops, source=args.source, into=args.into, timeout=args.timeout, wait=args.wait)
+    return velero.restore(ops, source=args.source, into=args.into, timeout=args.timeout, wait=args.wait, yes=args.yes)

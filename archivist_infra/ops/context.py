@@ -2,8 +2,8 @@
 
 The namespace comes from `archivist:namespace` and, on local stacks, the context from
 `archivist:cluster.context`, both read through the same loader `pulumi up` uses, so `ops`
-acts on the cluster and namespace the stack deploys to. `--kubeconfig/--context` override it
-(cloud stacks: the kubeconfig from `pulumi stack output kubeconfig --show-secrets`).
+acts on the cluster and namespace the stack deploys to. `--kubeconfig/--context` override it.
+Cloud stacks never use the current context: their own kubeconfig output, or an error (stack_kubeconfig).
 """
 
 from __future__ import annotations
@@ -53,6 +53,67 @@ def stack_target(stack: str, config_file: Path | None, project_dir: Path) -> Sta
     context = getattr(settings.cluster, "context", None) if settings.platform == "local" else None
     return StackTarget(stack=stack, namespace=settings.namespace, context=context, platform=settings.platform,
                        gemini=settings.gemini)
+
+
+def stack_kubeconfig(target: StackTarget, given: Path | None, project_dir: Path, *,
+                     run: Any = None) -> Path | None:
+    """The kubeconfig a verb uses: the one given, on local stacks the default, on cloud stacks the stack's own.
+
+    A cloud stack creates its cluster and exports its kubeconfig (stack.py, output `kubeconfig`); the
+    current context of whatever kubeconfig is lying around may be another cluster entirely (audit D9:
+    `ops status prod` showed another cluster's objects). So without --kubeconfig a cloud stack reads
+    `pulumi stack output kubeconfig --show-secrets` and refuses when that is not available.
+    """
+    import atexit
+    import shutil
+    import subprocess
+    import tempfile
+
+    if given is not None or target.platform == "local":
+        return given
+    how = (f"`pulumi stack output kubeconfig --show-secrets --stack {target.stack} > {target.stack}.kubeconfig`, "
+           f"then --kubeconfig {target.stack}.kubeconfig")
+    pulumi_cli = shutil.which("pulumi")
+    if pulumi_cli is None:
+        raise OpsError(f"stack {target.stack} runs on {target.platform}: ops uses that cluster's own kubeconfig, never "
+                       f"the current context, and the pulumi CLI is not on PATH to read it. Run {how}")
+    runner = run or subprocess.run
+    proc = runner([pulumi_cli, "stack", "output", "kubeconfig", "--show-secrets", "--stack", target.stack],
+                  cwd=project_dir, capture_output=True, text=True, timeout=120, check=False)
+    text = (proc.stdout or "").strip()
+    if proc.returncode != 0 or not text or "clusters" not in text:
+        why = " ".join((proc.stderr or "no kubeconfig output").split())[:300]
+        raise OpsError(f"stack {target.stack} runs on {target.platform}: its kubeconfig output is not available "
+                       f"({why}); ops never falls back to the current context. Run `pulumi up` first, or {how}")
+    handle = tempfile.NamedTemporaryFile("w", prefix=f"archivist-{target.stack}-", suffix=".kubeconfig",  # noqa: SIM115
+                                         delete=False)
+    with handle:
+        handle.write(text)  # created 0600 by tempfile: it may hold credentials
+    atexit.register(Path(handle.name).unlink, missing_ok=True)
+    return Path(handle.name)
+
+
+def require_namespace(ops: Ops) -> None:
+    """A verb on a namespace that does not exist is an error, not an empty "healthy" (audit D9).
+
+    `get namespaces` is cluster-scoped, which the stack's ops Role cannot grant (ops/rbac.py): on a 403 the
+    namespace's `default` ServiceAccount stands in for it (the controller manager makes one in every
+    namespace, and listing in a missing namespace answers an empty list, not 404).
+    """
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        ops.core.read_namespace(ops.namespace)
+        return
+    except ApiException as err:
+        if err.status == 404:
+            raise OpsError(f"namespace {ops.namespace} does not exist on {ops.api.configuration.host}: the stack "
+                           "is not deployed there (wrong cluster or context?)") from None
+        if err.status != 403:
+            raise
+    if not ops.core.list_namespaced_service_account(ops.namespace, field_selector="metadata.name=default").items:
+        raise OpsError(f"namespace {ops.namespace} does not exist on {ops.api.configuration.host} (no `default` "
+                       "ServiceAccount in it): the stack is not deployed there (wrong cluster or context?)")
 
 
 def _parse(value: str) -> Any:
@@ -144,6 +205,7 @@ class Ops:
     namespace: str
     out: Out = field(default_factory=Out)
     poll_seconds: float = 2.0
+    stack: str = "STACK"  # for the exact commands verbs print
 
     @cached_property
     def core(self) -> Any:

@@ -63,13 +63,38 @@ def job_seen(job: Any) -> Seen:
     return Seen(f"Running ({active} active)" if active else "Pending", (st.succeeded or 0) if st else 0, total)
 
 
+def _finished(job: Any) -> bool:
+    return any(c.status == "True" and c.type in ("Complete", "Failed")
+               for c in ((job.status.conditions or []) if job.status else []))
+
+
+def running_worker_jobs(ops: Ops, cronjob: Any) -> list[str]:
+    """Every unfinished Job of the worker: the CronJob's own and manual ones alike.
+
+    The CronJob's `status.active` lists only Jobs its controller started; a Job made by
+    `ops process` or `kubectl create job --from` never appears there (the controller logs
+    UnexpectedJob), so two batches ran at once (audit D7). Jobs are found by the worker's label
+    and by the CronJob as owner, and a Job is running until it has a Complete or Failed condition
+    (a Job just created has no status yet).
+    """
+    uid = cronjob.metadata.uid
+    names = []
+    for job in ops.batch.list_namespaced_job(ops.namespace).items:
+        labelled = (job.metadata.labels or {}).get("app.kubernetes.io/name") == "archivist-worker"
+        owned = any(ref.uid == uid for ref in (job.metadata.owner_references or []))
+        if (labelled or owned) and not _finished(job):
+            names.append(job.metadata.name)
+    return sorted(names)
+
+
 def process(ops: Ops, *, timeout: float = 3600, wait: bool = True, now: datetime | None = None) -> int:
     cronjob = find_worker_cronjob(ops)
-    active = [ref.name for ref in ((cronjob.status.active or []) if cronjob.status else [])]
-    if active and cronjob.spec.concurrency_policy == "Forbid":
-        raise OpsError(f"a run of CronJob {cronjob.metadata.name} is active ({', '.join(active)}) and its "
-                       "concurrencyPolicy is Forbid (one run at a time, so two runs never take the same PDFs): "
-                       f"wait for it (`ops logs STACK {active[0]} -f`)")
+    active = sorted({*(ref.name for ref in ((cronjob.status.active or []) if cronjob.status else [])),
+                     *running_worker_jobs(ops, cronjob)})
+    if active:
+        raise OpsError(f"a run of the worker is in progress ({', '.join(active)}): one batch at a time, so two runs "
+                       f"never take the same PDFs (CronJob {cronjob.metadata.name}, concurrencyPolicy "
+                       f"{cronjob.spec.concurrency_policy}). Wait for it: `ops logs {ops.stack} {active[0]} -f`")
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%d%H%M%S")
     name = f"{cronjob.metadata.name}-manual-{stamp}"[:63]
     body = job_from_cronjob(ops, cronjob, name)

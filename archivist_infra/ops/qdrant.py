@@ -81,17 +81,35 @@ def _ordinal(uri: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def find_peer(cluster: dict[str, Any], ordinal: int) -> tuple[int, dict[int, int | None]]:
-    """The peer id of pod qdrant-<ordinal>, and every peer id with its pod ordinal."""
-    if cluster.get("status") != "enabled":
-        raise OpsError("Qdrant runs without distributed mode here (GET /cluster: status disabled): nothing to drain")
-    peers = {int(pid): _ordinal(str(info.get("uri", ""))) for pid, info in (cluster.get("peers") or {}).items()}
+def peer_ordinals(cluster: dict[str, Any]) -> dict[int, int | None]:
+    """Every Raft peer id of the cluster with the ordinal of its pod (None: an address not of this StatefulSet)."""
+    return {int(pid): _ordinal(str(info.get("uri", ""))) for pid, info in (cluster.get("peers") or {}).items()}
+
+
+def drain_command(stack: str, ordinal: int) -> str:
+    return f"python -m archivist_infra ops qdrant-drain {stack} --peer {ordinal} --yes"
+
+
+def find_peer(cluster: dict[str, Any], ordinal: int, stack: str = "STACK") -> tuple[int, dict[int, int | None]]:
+    """The peer id of pod qdrant-<ordinal>, and every peer id with its pod ordinal.
+
+    Only the highest ordinal may be drained: a StatefulSet always stops its highest ordinals first, so a
+    drained peer in the middle would be replaced by a new, empty pod at the same ordinal while the
+    scale-down removes shard holders above it (audit D3).
+    """
     if ordinal == 0:
         raise OpsError("qdrant-0 is the bootstrap peer (every other peer joins through it): it is not drained")
+    if cluster.get("status") != "enabled":
+        raise OpsError("Qdrant runs without distributed mode here (GET /cluster: status disabled): nothing to drain")
+    peers = peer_ordinals(cluster)
     matches = [pid for pid, n in peers.items() if n == ordinal]
     if not matches:
         known = ", ".join(f"qdrant-{n}" for n in sorted(n for n in peers.values() if n is not None)) or "none"
         raise OpsError(f"no Qdrant peer is pod qdrant-{ordinal} (peers: {known})")
+    highest = max(n for n in peers.values() if n is not None)
+    if ordinal != highest:
+        raise OpsError(f"qdrant-{ordinal} is not the highest peer (qdrant-{highest} is): a StatefulSet stops its "
+                       f"highest ordinals first, so drain from the top: `{drain_command(stack, highest)}`")
     if len(peers) - 1 < 2:
         raise OpsError(f"only {len(peers) - 1} other peer(s) would remain: distributed Qdrant keeps 2 copies of "
                        "every collection and needs at least 2 peers")
@@ -151,7 +169,9 @@ def _wait(ops: Ops, collection: str, peer: int, timeout: float, clock: Callable[
 
 def qdrant_drain(ops: Ops, peer_ordinal: int, *, yes: bool = False, timeout: float = 1800,
                  clock: Callable[[], float] = time.monotonic) -> int:
-    peer, peers = find_peer(_request(ops, "GET", "/cluster"), peer_ordinal)
+    if peer_ordinal == 0:  # before asking Qdrant anything
+        find_peer({}, 0)
+    peer, peers = find_peer(_request(ops, "GET", "/cluster"), peer_ordinal, ops.stack)
     others = sorted(p for p in peers if p != peer)
     plan: dict[str, list[Move]] = {}
     for name in _collections(ops):
@@ -183,9 +203,53 @@ def qdrant_drain(ops: Ops, peer_ordinal: int, *, yes: bool = False, timeout: flo
     _request(ops, "DELETE", f"/cluster/peer/{peer}")
     ops.out.say(f"peer {peer} ({pod}) removed from the Qdrant cluster.")
     ops.out.say(f"Next: stop the StatefulSet from running {pod} (the autoscaler only scales up; a StatefulSet stops "
-                f"its highest ordinals first): lower `archivist:qdrant.autoscaling.maxReplicas` and minReplicas to "
-                f"{peer_ordinal} and `pulumi up`, or for now `ops scale <stack> qdrant --replicas {peer_ordinal}`. "
-                "The pod's claim is retained; delete it by hand once its data is no longer needed.")
+                f"its highest ordinals first): `python -m archivist_infra ops scale {ops.stack} qdrant --replicas "
+                f"{peer_ordinal} --yes`, then set `archivist:qdrant.autoscaling.maxReplicas` (and minReplicas) to "
+                f"{peer_ordinal} and `pulumi up` so the next update keeps it. The pod's claim is retained; delete it "
+                "by hand once its data is no longer needed.")
     if ops.out.json:
         ops.out.emit({"peer": peer, "pod": pod, "moves": [m.__dict__ for m in moves], "done": True})
     return 0
+
+
+@dataclass(frozen=True)
+class Member:
+    """A Raft peer of the cluster that runs in pod qdrant-<ordinal>, and how many shard replicas it holds."""
+
+    ordinal: int
+    peer: int
+    shards: int
+
+
+def members_at_or_above(ops: Ops, keep: int) -> list[Member]:
+    """Peers in pods qdrant-<keep> and above that are still cluster members, highest ordinal first.
+
+    A member is a Raft voter whether or not it holds shards; stopping it without `DELETE /cluster/peer`
+    costs the cluster a vote for good (audit Q1), and stopping one that holds shards loses them (D2).
+    """
+    try:
+        cluster = _request(ops, "GET", "/cluster")
+        if cluster.get("status") != "enabled":
+            return []
+        peers = peer_ordinals(cluster)
+        counts = {p: 0 for p in peers}
+        for name in _collections(ops):
+            for p, shards in _shards(ops, name).items():
+                counts[p] = counts.get(p, 0) + len(shards)
+    except OpsError as err:
+        raise OpsError(f"cannot tell which Qdrant peers hold shards, so no peer is removed: {err}") from None
+    found = [Member(n, p, counts.get(p, 0)) for p, n in peers.items() if n is not None and n >= keep]
+    return sorted(found, key=lambda m: -m.ordinal)
+
+
+def refuse_undrained(ops: Ops, keep: int) -> None:
+    """Raises, with the exact drain command, when scaling Qdrant to `keep` pods would stop a cluster member."""
+    members = members_at_or_above(ops, keep)
+    if not members:
+        return
+    listed = ", ".join(f"qdrant-{m.ordinal} (peer {m.peer}, {m.shards} shard replica(s))" for m in members)
+    top = members[0].ordinal
+    raise OpsError(f"refusing to scale qdrant to {keep}: {listed} still belong to the Qdrant cluster (Raft voters; "
+                   "their shards would be lost with them). Drain from the highest ordinal down, one at a time: "
+                   f"`{drain_command(ops.stack, top)}`, then `python -m archivist_infra ops scale {ops.stack} qdrant "
+                   f"--replicas {top} --yes`, and repeat until {keep} remain")

@@ -70,7 +70,7 @@ def _validate(minimum: int | None, maximum: int | None, replicas: int | None, pa
 
 
 def scale(ops: Ops, workload: str, *, minimum: int | None = None, maximum: int | None = None,
-          replicas: int | None = None, pause: bool = False, resume: bool = False) -> int:
+          replicas: int | None = None, pause: bool = False, resume: bool = False, yes: bool = False) -> int:
     _validate(minimum, maximum, replicas, pause, resume)
     hpa = _find_hpa(ops, workload)
     if hpa is None:
@@ -107,6 +107,8 @@ def scale(ops: Ops, workload: str, *, minimum: int | None = None, maximum: int |
         if new_min > new_max:
             raise OpsError(f"min {new_min} would be above max {new_max}: give both --min and --max")
 
+    if not _scale_down_allowed(ops, hpa, new_max, yes=yes):
+        return 0
     body: dict[str, Any] = {"spec": {"minReplicas": new_min, "maxReplicas": new_max}}
     if ann_patch:
         body["metadata"] = {"annotations": ann_patch}
@@ -118,6 +120,35 @@ def scale(ops: Ops, workload: str, *, minimum: int | None = None, maximum: int |
               "paused": PAUSED in (updated.metadata.annotations or {}), "note": PULUMI_NOTE.format(app=app)}
     _report(ops, result, app)
     return 0
+
+
+def _scale_down_allowed(ops: Ops, hpa: Any, new_max: int, *, yes: bool) -> bool:
+    """A store (StatefulSet) that would lose pods: refuse undrained Qdrant peers, else show the plan and want --yes.
+
+    The HPA controller enforces a lowered maxReplicas at once, even with scale-down disabled
+    ("Current number of replicas above Spec.MaxReplicas", audit D2), and the StatefulSet stops its
+    highest ordinals first.
+    """
+    ref = hpa.spec.scale_target_ref
+    if ref.kind != "StatefulSet":
+        return True
+    running = _target_replicas(ops, hpa) or 0
+    if new_max >= running:
+        return True
+    if _app_key(ref.name) == "qdrant":
+        from .qdrant import refuse_undrained
+
+        refuse_undrained(ops, new_max)
+    stopped = [f"{ref.name}-{i}" for i in range(running - 1, new_max - 1, -1)]
+    plan = (f"plan: HorizontalPodAutoscaler {hpa.metadata.name} maxReplicas -> {new_max}: StatefulSet {ref.name} "
+            f"goes from {running} to {new_max} pods and stops {', '.join(stopped)} (their claims are retained).")
+    if yes:
+        ops.out.say(plan)
+        return True
+    ops.out.say(plan + " Nothing changed; run again with --yes to do it.")
+    if ops.out.json:
+        ops.out.emit({"kind": "HorizontalPodAutoscaler", "name": hpa.metadata.name, "stops": stopped, "done": False})
+    return False
 
 
 def _scale_keda(ops: Ops, so: dict[str, Any], minimum: int | None, maximum: int | None, replicas: int | None,

@@ -8,7 +8,9 @@ Contract with the stack (data branch): Velero runs in namespace `velero`, with a
   annotations), labelled `archivist.io/namespace: <ns>`, followed to Completed, PartiallyFailed
   or Failed.
 - restore: a `Restore` from `--from NAME`, default the newest Completed backup of the namespace,
-  optionally mapped into another namespace (`--into`) for a drill, followed the same way.
+  optionally mapped into another namespace (`--into`) for a drill, followed the same way. A drill
+  leaves out autoscalers, batch, routes and monitoring (DRILL_EXCLUDED) and rewrites every address of
+  the source namespace through a Velero resource modifier (address_rewrites).
 Phases are the CRDs' enums (tests/crds/velero-v1.17.1/velero.io_backups.yaml, _restores.yaml).
 """
 
@@ -143,17 +145,88 @@ def newest_completed_backup(ops: Ops) -> str:
     return str(max(done, key=lambda b: (_created(b), b["metadata"]["name"]))["metadata"]["name"])
 
 
-def restore_body(ops: Ops, backup_name: str, name: str, into: str | None) -> dict[str, Any]:
+# What a drill leaves out (audit D10): what scales or schedules on its own (autoscalers, the batch
+# CronJob and its Jobs), what reaches outside the namespace or claims a public name (routes, gateways,
+# ingresses), what watches the live monitoring, and what would sync Secrets over the restored ones.
+DRILL_EXCLUDED = (
+    "horizontalpodautoscalers.autoscaling", "scaledobjects.keda.sh", "cronjobs.batch", "jobs.batch",
+    "httproutes.gateway.networking.k8s.io", "gateways.gateway.networking.k8s.io", "ingresses.networking.k8s.io",
+    "podmonitors.monitoring.coreos.com", "probes.monitoring.coreos.com", "prometheusrules.monitoring.coreos.com",
+    "servicemonitors.monitoring.coreos.com", "podmonitorings.monitoring.googleapis.com",
+    "externalsecrets.external-secrets.io", "secretstores.external-secrets.io", "events", "events.events.k8s.io",
+)
+MODIFIERS_KEY = "resource-modifiers.yaml"
+
+
+def _pointer(token: str) -> str:
+    return token.replace("~", "~0").replace("/", "~1")  # RFC 6901
+
+
+def address_rewrites(ops: Ops, source: str, target: str) -> list[dict[str, Any]]:
+    """Velero resource-modifier rules that move every in-cluster address from `source` to `target`.
+
+    The stores' peers and the apps' clients name `<svc>.<namespace>.svc.cluster.local` in env values,
+    commands and config files (Kafka's voters, Qdrant's bootstrap URI, NEO4J_URI, QDRANT_URL, the
+    worker's config.yaml). Restored unchanged into a drill namespace they would reach the live stores
+    or never form a cluster (audit D10). Read from the live objects of `source`, so the paths are exact.
+    """
+    old, new = f".{source}.svc", f".{target}.svc"
+    rules: list[dict[str, Any]] = []
+
+    def rule(group_resource: str, name: str, patches: list[dict[str, Any]]) -> None:
+        if patches:
+            rules.append({"conditions": {"groupResource": group_resource, "resourceNameRegex": f"^{name}$"},
+                          "patches": patches})
+
+    workloads = [("statefulsets.apps", o) for o in ops.apps.list_namespaced_stateful_set(source).items]
+    workloads += [("deployments.apps", o) for o in ops.apps.list_namespaced_deployment(source).items]
+    for group_resource, obj in workloads:
+        spec = ops.plain(obj)["spec"]["template"]["spec"]
+        patches = []
+        for field in ("initContainers", "containers"):
+            for i, c in enumerate(spec.get(field) or []):
+                for j, env in enumerate(c.get("env") or []):
+                    value = env.get("value")
+                    if isinstance(value, str) and old in value:
+                        patches.append({"operation": "replace", "path": f"/spec/template/spec/{field}/{i}/env/{j}/value",
+                                        "value": value.replace(old, new)})
+                for key in ("command", "args"):
+                    for j, value in enumerate(c.get(key) or []):
+                        if isinstance(value, str) and old in value:
+                            patches.append({"operation": "replace", "path": f"/spec/template/spec/{field}/{i}/{key}/{j}",
+                                            "value": value.replace(old, new)})
+        rule(group_resource, obj.metadata.name, patches)
+    for cm in ops.core.list_namespaced_config_map(source).items:
+        patches = [{"operation": "replace", "path": f"/data/{_pointer(k)}", "value": v.replace(old, new)}
+                   for k, v in sorted((cm.data or {}).items()) if old in v]
+        rule("configmaps", cm.metadata.name, patches)
+    return rules
+
+
+def modifiers_configmap(name: str, rules: list[dict[str, Any]], into: str) -> dict[str, Any]:
+    import yaml
+
+    document = {"version": "v1", "resourceModifierRules": rules}
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": VELERO_NS, "labels": {NS_LABEL: into}},
+            "data": {MODIFIERS_KEY: yaml.safe_dump(document, sort_keys=False)}}
+
+
+def restore_body(ops: Ops, backup_name: str, name: str, into: str | None,
+                 modifiers: str | None = None) -> dict[str, Any]:
     spec: dict[str, Any] = {"backupName": backup_name, "includedNamespaces": [ops.namespace]}
     if into:
         spec["namespaceMapping"] = {ops.namespace: into}
+        spec["excludedResources"] = list(DRILL_EXCLUDED)
+        if modifiers:
+            spec["resourceModifier"] = {"kind": "ConfigMap", "name": modifiers}
     return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Restore",
             "metadata": {"name": name, "namespace": VELERO_NS, "labels": {NS_LABEL: into or ops.namespace}},
             "spec": spec}
 
 
 def restore(ops: Ops, *, source: str | None = None, into: str | None = None, timeout: float = 3600,
-            wait: bool = True, now: datetime | None = None) -> int:
+            wait: bool = True, yes: bool = False, now: datetime | None = None) -> int:
     if source:
         phase = (_get(ops, "backups", source).get("status") or {}).get("phase")
         if phase not in ("Completed", "PartiallyFailed"):
@@ -164,7 +237,25 @@ def restore(ops: Ops, *, source: str | None = None, into: str | None = None, tim
     if into == ops.namespace:
         into = None
     name = f"{backup_name}-restore-{_stamp(now)}"[:253]
-    body = restore_body(ops, backup_name, name, into)
+    modifiers = None
+    if into:
+        rules = address_rewrites(ops, ops.namespace, into)
+        if rules:
+            modifiers = f"{name}-addresses"[:253]
+            ops.core.create_namespaced_config_map(VELERO_NS, modifiers_configmap(modifiers, rules, into),
+                                                  field_manager=FIELD_MANAGER)
+            ops.out.say(f"ConfigMap {VELERO_NS}/{modifiers}: {len(rules)} object(s) get their addresses moved from "
+                        f"namespace {ops.namespace} to {into}. Secrets are restored as backed up: where one holds "
+                        f"an address (redis-auth REDIS_URL), fix it in {into} (docs/data-safety-ops.md, restore drill).")
+    body = restore_body(ops, backup_name, name, into, modifiers)
+    if into is None and not yes:
+        ops.out.say(f"plan: restore backup {backup_name} into the live namespace {ops.namespace}: objects missing "
+                    "there are re-created from the backup, with their volumes' data as it was then; objects that "
+                    "exist are left as they are. Nothing changed; run again with --yes to do it, or rehearse with "
+                    f"--into {ops.namespace}-drill.")
+        if ops.out.json:
+            ops.out.emit({"kind": "Restore", "backup": backup_name, "into": ops.namespace, "done": False})
+        return 0
     ops.custom.create_namespaced_custom_object(GROUP, VERSION, VELERO_NS, "restores", body, field_manager=FIELD_MANAGER)
     target = into or ops.namespace
     ops.out.say(f"Restore {VELERO_NS}/{name} created: backup {backup_name} into namespace {target}"

@@ -19,6 +19,7 @@ from .autoscaling import autoscaler
 from .context import TierContext
 from .disruption import disruption_budget
 from .pods import Spec, container_security, pod_security, probes, resources, spread
+from .volume_growth import TEMPLATE_SIZE_PATH, claim_patches
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,8 @@ class AppServiceArgs:
     volume_mounts: list[Spec] = field(default_factory=list)
     init_containers: list[Spec] = field(default_factory=list)
     args: list[str] | None = None  # arguments to the image's entrypoint (None: the image's CMD)
-    # Per-replica persistent volumes (name -> (size, class)): the service runs as a StatefulSet then.
+    # A per-replica persistent volume (name -> (size, class)): the service runs as a StatefulSet then. At most
+    # one: its claims grow in place through claim patches (volume_growth.py TEMPLATE_SIZE_PATH).
     claim_templates: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     cpu_autoscaler: bool = True  # False: something else (KEDA's ScaledObject) owns the replica count
     annotations: dict[str, str] = field(default_factory=dict)  # on the workload object (e.g. Reloader's)
@@ -119,8 +121,14 @@ class AppService(pulumi.ComponentResource):
                     "template": template,
                     "volume_claim_templates": claims,
                 },
-                opts=ctx.opts(self, ignore_changes=["spec.replicas"], depends_on=args.depends_on),
+                # Its index claims hold data like a store's: protected in production, guarded against a
+                # replacing change, and grown in place (the API server refuses any claim-template change).
+                opts=ctx.opts(self, data=True, delete_before_replace=False,
+                              ignore_changes=["spec.replicas", TEMPLATE_SIZE_PATH], depends_on=args.depends_on),
             )
+            (claim, (size, _class)), = args.claim_templates.items()  # one per-replica volume (TEMPLATE_SIZE_PATH)
+            self.claim_patches = claim_patches(self, ctx, app=app, template=claim, size=size,
+                                               ordinals=s.autoscaling.min_replicas, depends_on=[self.workload])
         else:
             self.workload = k8s.apps.v1.Deployment(
                 f"{app}-deployment",

@@ -47,8 +47,8 @@ def metrics(scaling: Autoscaling) -> list[Spec]:
 
 
 def autoscaler(parent: pulumi.Resource, ctx: TierContext, app: str, scaling: Autoscaling, *,
-               target: tuple[str, str, pulumi.Input[str]],
-               scale_down: bool = True) -> k8s.autoscaling.v2.HorizontalPodAutoscaler:
+               target: tuple[str, str, pulumi.Input[str]], scale_down: bool = True,
+               before_update: list[pulumi.ResourceHook] | None = None) -> k8s.autoscaling.v2.HorizontalPodAutoscaler:
     api_version, kind, name = target
     return k8s.autoscaling.v2.HorizontalPodAutoscaler(
         f"{app}-hpa",
@@ -60,5 +60,5 @@ def autoscaler(parent: pulumi.Resource, ctx: TierContext, app: str, scaling: Aut
             "metrics": metrics(scaling),
             "behavior": behavior(scaling, scale_down=scale_down),
         },
-        opts=ctx.opts(parent),
+        opts=ctx.opts(parent, before_update=before_update),
     )

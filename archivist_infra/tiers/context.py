@@ -19,13 +19,20 @@ class TierContext:
     data_hooks: pulumi.ResourceHookBinding | None = None  # see data_guard.py
     part_of: str = "archivist"
 
-    def opts(self, parent: pulumi.Resource, *, data: bool = False, **kwargs: Any) -> pulumi.ResourceOptions:
-        """Options for a child Kubernetes resource; `data=True` marks it as holding data."""
+    def opts(self, parent: pulumi.Resource, *, data: bool = False,
+             before_update: list[pulumi.ResourceHook] | None = None, **kwargs: Any) -> pulumi.ResourceOptions:
+        """Options for a child Kubernetes resource; `data=True` marks it as holding data.
+
+        `before_update`: hooks that may refuse an update (a skipped Qdrant minor, a peer removed undrained),
+        bound beside the data guard's `before_delete`.
+        """
         extra: dict[str, Any] = dict(kwargs)
         if data and self.protect:
             extra["protect"] = True
-        if data and self.data_hooks is not None:
-            extra["hooks"] = self.data_hooks
+        before_delete = list(self.data_hooks.before_delete or []) if data and self.data_hooks is not None else []
+        if before_delete or before_update:
+            extra["hooks"] = pulumi.ResourceHookBinding(before_delete=before_delete or None,
+                                                        before_update=list(before_update or []) or None)
         return self.target.options(parent=parent, **extra)
 
     def labels(self, app: str, component: str) -> dict[str, str]:

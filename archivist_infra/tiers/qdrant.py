@@ -2,10 +2,12 @@
 
 Distributed Qdrant never loses a shard to scaling:
 - every collection is created with 2 copies (`storage.collection.replication_factor`, config/config.yaml
-  L197-199 at v1.13.4, set through QDRANT__STORAGE__COLLECTION__REPLICATION_FACTOR), and the cluster starts
-  with at least 2 peers (config refuses minReplicas < 2 when maxReplicas > 1);
+  L197-199, set through QDRANT__STORAGE__COLLECTION__REPLICATION_FACTOR), which shard placement applies
+  from v1.15.0 on (qdrant issue 6623; the upgrade path and its guard: qdrant_upgrade.py), and the cluster
+  starts with at least 2 peers (config refuses minReplicas < 2 when maxReplicas > 1);
 - the autoscaler may only add peers (scaleDown selectPolicy Disabled): a removed pod would stay a Raft
-  voter and take its shards with it (audit Q1). Peers are drained and removed by hand (README: Qdrant peers);
+  voter and take its shards with it (audit Q1). Peers are drained and removed by hand (docs/data-safety-ops.md),
+  and a lower count in config is refused until they are (qdrant_upgrade.py drain_guard);
 - snapshots are written to the data volume (`storage.snapshots_path`), not a 1 GiB emptyDir (audit Q2),
   so they survive restarts and are captured by the volume snapshot;
 - probes as the official chart: startup and liveness on `/`, readiness on `/readyz`, which waits for
@@ -24,6 +26,7 @@ from .autoscaling import autoscaler
 from .context import TierContext
 from .disruption import disruption_budget
 from .pods import probes
+from .qdrant_upgrade import drain_guard, upgrade_guard
 from .statefulset import StoreSpec, StoreWorkload
 
 HTTP_PORT = 6333
@@ -100,6 +103,7 @@ class QdrantStore(pulumi.ComponentResource):
         ready = HealthCheck(kind="http", path="/readyz", port=HTTP_PORT)
         probe_spec = probes(alive)
         probe_spec["readiness_probe"] = probes(ready)["readiness_probe"]
+        drain = drain_guard()  # no peer leaves undrained through a config change (one hook, two resources)
         workload = StoreWorkload(self, ctx, StoreSpec(
             app="qdrant",
             image=settings.image,
@@ -119,12 +123,14 @@ class QdrantStore(pulumi.ComponentResource):
             pod_annotations=backup_hook_annotations(),
             client_ports=("http", "grpc"),
             grace_seconds=120,
+            update_hooks=(upgrade_guard(), drain),
         ))
         self.workload = workload
         if scaled:
             autoscaler(self, ctx, "qdrant", settings.autoscaling,
                        target=("apps/v1", "StatefulSet", workload.statefulset.metadata.name),
-                       scale_down=False)  # peers hold shards: only people remove them (README)
+                       scale_down=False,  # peers hold shards: only people remove them (README)
+                       before_update=[drain])
         if settings.autoscaling.max_replicas > 1:
             disruption_budget(self, ctx, "qdrant", ctx.labels("qdrant", "store"))
         host = service_host(workload.service.metadata.name, ctx.namespace)

@@ -26,6 +26,7 @@ Every client takes `RedisCache.credentials` (credentials.py), the one way to rea
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -52,14 +53,34 @@ PING = ("/bin/sh", "-c", "redis-cli ping | grep -qx PONG")
 MAXMEMORY_POLICY = "noeviction"  # see the module docstring: never evict the worker's analysis cache
 
 
+# Before the volume is captured: a background save (BGSAVE forks, so clients are not blocked as with SAVE;
+# SCHEDULE waits for a running AOF rewrite instead of failing), then wait until LASTSAVE moves and the save
+# reports ok. redis-cli authenticates from REDISCLI_AUTH in the container's environment.
+BGSAVE_SCRIPT = r"""set -eu
+before=$(redis-cli LASTSAVE)
+reply=$(redis-cli BGSAVE SCHEDULE)
+case "$reply" in
+  "Background saving started"|"Background saving scheduled"|*"already in progress"*) ;;
+  *) echo "BGSAVE: $reply" >&2; exit 1;;
+esac
+i=0
+while [ "$(redis-cli LASTSAVE)" = "$before" ]; do
+  i=$((i + 1)); [ "$i" -le 100 ] || { echo "BGSAVE did not finish in 100 s" >&2; exit 1; }
+  sleep 1
+done
+redis-cli INFO persistence | grep -q '^rdb_last_bgsave_status:ok' || { echo "BGSAVE failed" >&2; exit 1; }
+"""
+
+
 def backup_hook_annotations() -> dict[str, str]:
-    """Velero runs this in the container before the volume is snapshotted: a synchronous SAVE writes a
-    complete dump.rdb next to the append-only file, so the snapshot holds a consistent point in time."""
+    """Velero runs this in the container before the volume is captured: a complete dump.rdb from a
+    BGSAVE that started after the hook did, next to the append-only file, so the backup holds a
+    consistent point in time."""
     return {
         "pre.hook.backup.velero.io/container": "redis",
-        "pre.hook.backup.velero.io/command": '["/bin/sh", "-c", "redis-cli SAVE | grep -qx OK"]',
-        # A cache: if SAVE fails (e.g. a BGSAVE is running) the snapshot still holds the append-only
-        # file, which loses at most the last second (appendfsync everysec); the backup goes on.
+        "pre.hook.backup.velero.io/command": json.dumps(["/bin/sh", "-c", BGSAVE_SCRIPT]),
+        # A cache: if the save fails the backup still holds the append-only file, which loses at most
+        # the last second (appendfsync everysec); the backup goes on.
         "pre.hook.backup.velero.io/on-error": "Continue",
         "pre.hook.backup.velero.io/timeout": "120s",
     }

@@ -51,6 +51,8 @@ class StoreSpec:
     extra_volumes: list[Spec] = field(default_factory=list)  # further pod volumes (e.g. a second claim)
     extra_mounts: list[Spec] = field(default_factory=list)
     pod_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # `before_update` hooks of the StatefulSet: they see the running stack's inputs and may refuse (Qdrant).
+    update_hooks: tuple[pulumi.ResourceHook, ...] = ()
 
 
 class StoreWorkload:
@@ -161,6 +163,7 @@ class StoreWorkload:
             opts=ctx.opts(
                 parent,
                 data=True,
+                before_update=list(spec.update_hooks),
                 depends_on=[self.service_account],
                 # Claim templates are immutable: a change would replace the StatefulSet. Keep the old one
                 # until the new exists and never let Pulumi delete-before-create a store.

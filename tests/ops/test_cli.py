@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import stat
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from archivist_infra.__main__ import main
 from archivist_infra.ops.cli import VERBS
-from archivist_infra.ops.context import stack_target
+from archivist_infra.ops.context import StackTarget, stack_kubeconfig, stack_target
 from archivist_infra.ops.errors import OpsError
 
 ROOT = Path(__file__).resolve().parents[2]
-# The issue's list (issue 12 "ops", issue 11 backup/restore, issue 17 models).
+# The issue's list (issue 12 "ops", issue 11 backup/restore, issue 17 models, issue 19 rbac).
 REQUIRED_VERBS = ("status", "logs", "scale", "restart", "port-forward", "top", "upload", "process", "backup", "restore",
-                  "qdrant-drain", "models")
+                  "qdrant-drain", "models", "rbac")
 
 
 def test_ops_help_lists_every_verb() -> None:
@@ -75,3 +77,57 @@ def test_missing_context_is_one_line_exit_2(tmp_path: Path, capsys: pytest.Captu
     assert main(["ops", "status", "dev", "--kubeconfig", str(kubeconfig)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: cannot use context 'kind-archivist'") and err.count("\n") == 1
+
+
+# -- which cluster: a cloud stack's own kubeconfig, never the current context (audit D9) ---------------
+
+def _target(platform: str) -> StackTarget:
+    return StackTarget(stack="prod", namespace="archivist", context=None, platform=platform)
+
+
+@pytest.fixture
+def pulumi_on_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `pulumi` on PATH (its answers come from the test's runner, never from this file)."""
+    fake = tmp_path / "bin" / "pulumi"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\nexit 99\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:/usr/bin:/bin")
+
+
+def test_a_cloud_stack_reads_its_own_kubeconfig_output(tmp_path: Path, pulumi_on_path: None) -> None:
+    asked: list[list[str]] = []
+
+    def run(cmd: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
+        asked.append(cmd)
+        return subprocess.CompletedProcess(cmd, 0, "apiVersion: v1\nclusters: []\n", "")
+
+    path = stack_kubeconfig(_target("gke"), None, tmp_path, run=run)
+    assert path is not None and "clusters" in path.read_text()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # it may hold credentials
+    assert asked[0][1:] == ["stack", "output", "kubeconfig", "--show-secrets", "--stack", "prod"]
+
+
+def test_a_cloud_stack_without_its_kubeconfig_is_refused_not_sent_to_the_current_context(
+        tmp_path: Path, pulumi_on_path: None) -> None:
+    def run(cmd: list[str], **_: Any) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess(cmd, 255, "", "error: no stack named 'prod' found")
+
+    with pytest.raises(OpsError, match="never falls back to the current context"):
+        stack_kubeconfig(_target("eks"), None, tmp_path, run=run)
+
+
+def test_a_cloud_stack_without_the_pulumi_cli_is_refused_with_the_command(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(OpsError, match="pulumi stack output kubeconfig --show-secrets --stack prod"):
+        stack_kubeconfig(_target("aks"), None, tmp_path)
+
+
+def test_local_stacks_and_an_explicit_kubeconfig_are_used_as_given(tmp_path: Path) -> None:
+    def run(*_: Any, **__: Any) -> Any:
+        raise AssertionError("pulumi must not be asked")
+
+    assert stack_kubeconfig(_target("local"), None, tmp_path, run=run) is None
+    given = tmp_path / "k"
+    assert stack_kubeconfig(_target("aks"), given, tmp_path, run=run) == given

@@ -67,7 +67,9 @@ class FakeQdrant:
         return 200, ok(True)
 
     def delete(self, call: Call) -> tuple[int, Any]:
-        self.deleted.append(int(call.path.rsplit("/", 1)[1]))
+        peer = int(call.path.rsplit("/", 1)[1])
+        self.deleted.append(peer)
+        self.peers.pop(peer, None)  # Qdrant drops a removed peer from /cluster
         return 200, ok(True)
 
 
@@ -99,6 +101,7 @@ def test_yes_moves_every_shard_off_the_peer_then_deletes_it() -> None:
     assert fake.deleted == [103]
     assert kube.asked("DELETE", f"{PROXY}/cluster/peer/103")[0].query == {}  # never force=true
     assert "maxReplicas" in out.getvalue() and "retained" in out.getvalue()
+    assert "ops scale STACK qdrant --replicas 2 --yes" in out.getvalue()  # the drained peer is the highest
 
 
 def test_the_target_is_the_least_loaded_peer_without_the_shard() -> None:
@@ -110,12 +113,28 @@ def test_the_target_is_the_least_loaded_peer_without_the_shard() -> None:
     (3, 0, "bootstrap peer"),
     (3, 7, "no Qdrant peer is pod qdrant-7"),
     (2, 1, "only 1 other peer"),
+    (3, 1, "not the highest peer"),  # audit D3: a middle peer would come back empty while its neighbours go
 ])
 def test_refusals_change_nothing(peers: int, ordinal: int, message: str) -> None:
     kube, ops, _, _ = make(FakeQdrant(peers))
     with pytest.raises(OpsError, match=message):
         qdrant_drain(ops, ordinal, yes=True)
     assert not [c for c in kube.calls if c.method != "GET"]
+
+
+def test_a_middle_peer_is_refused_with_the_command_for_the_highest() -> None:
+    _kube, ops, _, _ = make(FakeQdrant(3))
+    ops.stack = "prod"
+    with pytest.raises(OpsError) as err:
+        qdrant_drain(ops, 1, yes=True)
+    assert "`python -m archivist_infra ops qdrant-drain prod --peer 2 --yes`" in str(err.value)
+
+
+def test_peer_0_is_refused_before_qdrant_is_asked() -> None:
+    kube, ops, _, _ = make(FakeQdrant(3))
+    with pytest.raises(OpsError, match="bootstrap peer"):
+        qdrant_drain(ops, 0)
+    assert kube.calls == []
 
 
 def test_timeout_exits_1_and_keeps_the_peer() -> None:
