@@ -14,4 +14,4 @@ out="$(bash scripts/engine/install.sh)"
 ARCHIVIST_ENGINE_BIN="$(printf '%s\n' "$out" | sed -n 's/^ARCHIVIST_ENGINE_BIN=//p' | tail -1)"
 export ARCHIVIST_ENGINE_BIN
 echo "engine suite: engine ready in $((SECONDS - start)) s ($ARCHIVIST_ENGINE_BIN)" >&2
-.venv/bin/python -m pytest -q -m engine
+.venv/bin/python -m pytest -q -m engine tests/engine

@@ -102,6 +102,7 @@ def pulumi(nodes: Binder, cluster: Cluster, engine_bin: Path,  # noqa: F811
     }
     env.pop("PULUMI_ACCESS_TOKEN", None)
     cli = Pulumi(engine_bin / "pulumi", project, env, STACK, work / "pulumi.log")
+    (work / "state").mkdir()
     cli.run("login", f"file://{work / 'state'}").check()
     cli.run("stack", "init", STACK, "--secrets-provider", "passphrase").check()
     stack_file = project / f"Pulumi.{STACK}.yaml"

@@ -49,7 +49,7 @@ def kwok(binary: Path, stages: Path, kubeconfig: Path, log: Path) -> Iterator[su
         proc = subprocess.Popen(
             [str(binary), "--kubeconfig", str(kubeconfig), "--config", str(stages),
              f"--manage-nodes-with-annotation-selector={KWOK_ANNOTATION}=fake",
-             "--cidr=10.244.0.0/16", "--node-ip=10.0.0.10"],
+             "--cidr=10.244.0.0/16", "--node-ip=127.0.0.1"],
             stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     try:
