@@ -165,9 +165,12 @@ def test_production_protects_data_and_dev_does_not(prod_run: Any, dev_run: Any) 
     assert ("kubernetes:core/v1:PersistentVolumeClaim", "shared-data-claim") in protected
     assert ("random:index/randomPassword:RandomPassword", "app-secrets-neo4j-password") in protected
     assert not [r for r in dev_run.resources if r.protect]
-    for r in prod_run.resources:
-        if r.type == "kubernetes:apps/v1:StatefulSet":
-            assert not r.delete_before_replace
+    # Fixed names: a replacement must delete first, so the data guard's before_delete hook speaks
+    # before anything changes (create-before-delete fails with an apply conflict: tests/engine).
+    data = {("kubernetes:core/v1:Namespace", "archivist-namespace"),
+            ("kubernetes:core/v1:PersistentVolumeClaim", "shared-data-claim"),
+            *(("kubernetes:apps/v1:StatefulSet", f"{s}-statefulset") for s in ("neo4j", "kafka", "qdrant", "redis", "archivist-search"))}
+    assert {(r.type, r.name) for r in prod_run.resources if r.delete_before_replace} >= data
 
 
 def test_secrets_stay_secret_in_outputs_and_manifests(dev_run: Any, dev_objects: list) -> None:

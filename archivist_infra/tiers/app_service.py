@@ -123,7 +123,7 @@ class AppService(pulumi.ComponentResource):
                 },
                 # Its index claims hold data like a store's: protected in production, guarded against a
                 # replacing change, and grown in place (the API server refuses any claim-template change).
-                opts=ctx.opts(self, data=True, delete_before_replace=False,
+                opts=ctx.opts(self, data=True,
                               ignore_changes=["spec.replicas", TEMPLATE_SIZE_PATH], depends_on=args.depends_on),
             )
             (claim, (size, _class)), = args.claim_templates.items()  # one per-replica volume (TEMPLATE_SIZE_PATH)

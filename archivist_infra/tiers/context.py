@@ -27,6 +27,12 @@ class TierContext:
         bound beside the data guard's `before_delete`.
         """
         extra: dict[str, Any] = dict(kwargs)
+        if data:
+            # Data-bearing objects have fixed names, so a replacement can only delete first. Saying so
+            # makes the engine run the before_delete data guard before anything else; left to itself,
+            # pulumi-kubernetes plans create-before-delete, which server-side apply turns into a field
+            # conflict on the live object and the guard never speaks (found by tests/engine).
+            extra.setdefault("delete_before_replace", True)
         if data and self.protect:
             extra["protect"] = True
         before_delete = list(self.data_hooks.before_delete or []) if data and self.data_hooks is not None else []

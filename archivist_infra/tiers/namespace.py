@@ -25,7 +25,8 @@ class ArchivistNamespace(pulumi.ComponentResource):
                 "labels": {**_PSS, **_PSS_VERSION, "app.kubernetes.io/part-of": "archivist"},
             },
             # Deleting the namespace deletes every claim in it: in production, Pulumi refuses to.
-            opts=target.options(parent=self, protect=protect, depends_on=list(target.ready), hooks=data_hooks),
+            opts=target.options(parent=self, protect=protect, depends_on=list(target.ready), hooks=data_hooks,
+                                delete_before_replace=True),  # a fixed name: see TierContext.opts
         )
         self.resource = ns
         self.name = ns.metadata.name

@@ -165,9 +165,10 @@ class StoreWorkload:
                 data=True,
                 before_update=list(spec.update_hooks),
                 depends_on=[self.service_account],
-                # Claim templates are immutable: a change would replace the StatefulSet. Keep the old one
-                # until the new exists and never let Pulumi delete-before-create a store.
-                delete_before_replace=False,
+                # Claim templates are immutable: a change replaces the StatefulSet. Its name is fixed, so
+                # the replacement deletes first (ctx.opts, data=True): create-before-delete fails on the
+                # live object with a server-side-apply conflict on spec.volumeClaimTemplates (real engine,
+                # tests/engine), and deleting first lets the data guard's before_delete hook refuse it.
                 ignore_changes=ignore,
             ),
         )

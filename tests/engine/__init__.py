@@ -1,0 +1,1 @@
+"""The `engine` suite: the real Pulumi CLI and Kubernetes provider on a real API server (docs/engine.md)."""
