@@ -57,6 +57,8 @@ RULES: dict[str, tuple[Rule, ...]] = {
     "backup": (_r("velero.io", "schedules", "get", "list", velero=True),
                _r("velero.io", "backups", "create", "get", velero=True)),
     "qdrant-drain": (_r("", "services/proxy", "get", "create", "delete"),),
+    # The stack's Gemini key from Secret archivist-secrets (not with --key-from-env, which needs no cluster).
+    "models": (_r("", "secrets", "get"),),
     # --into: the addresses to rewrite are read from the source namespace, the modifiers written to velero.
     "restore": (_r("velero.io", "schedules", "list", velero=True),
                 _r("velero.io", "backups", "get", "list", velero=True),

@@ -21,6 +21,7 @@ from archivist_infra.ops import velero
 from archivist_infra.ops.context import Ops, Out, api_client, require_namespace
 from archivist_infra.ops.errors import OpsError
 from archivist_infra.ops.logs import logs
+from archivist_infra.ops.models import key_from_secret
 from archivist_infra.ops.portforward import port_forward
 from archivist_infra.ops.process import process
 from archivist_infra.ops.qdrant import qdrant_drain
@@ -115,6 +116,8 @@ def test_each_verb_runs_as_an_account_bound_to_exactly_its_role(cluster: Cluster
             "process": lambda o: process(o, wait=False),
             "backup": lambda o: velero.backup(o, wait=False),
             "qdrant-drain": lambda o: qdrant_drain(o, 2, yes=True),
+            # No Secret here: a 404 (OpsError "no Secret") proves the get was authorized (RBAC answers 403 first).
+            "models": lambda o: key_from_secret(o),
             "restore": lambda o: velero.restore(o, source=f"{ns}-done", into=f"{ns}-drill", wait=False),
         }
         assert set(runs) == set(RULES)
