@@ -54,7 +54,7 @@ def test_a_changed_voter_count_changes_the_claim_template_which_forces_a_refused
     labels = [s["spec"]["volumeClaimTemplates"][0]["metadata"]["labels"][VOTERS_LABEL] for s in (one, three)]
     assert labels == ["1", "3"]
     message = explain("kubernetes:apps/v1:StatefulSet", "kafka-statefulset")
-    assert "Kafka" in message and "README" in message
+    assert "Kafka" in message and "docs/data-safety.md" in message
 
 
 def test_growing_brokers_from_one_to_three_leaves_the_default_voter_set_alone() -> None:

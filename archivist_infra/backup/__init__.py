@@ -146,7 +146,7 @@ def chart_values(store: BackupStore, *, node_agent: bool, scrape: MetricsScrape 
         "deployNodeAgent": node_agent,
         "schedules": {},  # the stack's Schedule is its own resource, named for `ops`
         # Helm installs the chart's crds/ on first install. The upgrade job would run an unpinned kubectl image
-        # (its tag defaults to the cluster's version); a chart bump applies the new CRDs first (README).
+        # (its tag defaults to the cluster's version); a chart bump applies the new CRDs first (docs/known-gaps.md).
         "upgradeCRDs": False,
     }
     if node_agent:

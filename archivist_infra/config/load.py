@@ -68,7 +68,7 @@ _GUIDE_RESOURCES = {
 # Qdrant: a distributed cluster starts with 2 peers so every collection has 2 copies from the start (qdrant.py).
 _GUIDE_SCALING = {"worker": (2, 20), "search": (2, 10), "graph": (2, 10), "qdrant": (2, 5)}
 
-# What the real images can answer (see docs/decisions in README): the worker serves no
+# What the real images can answer (docs/configuring.md, the worker's health check): the worker serves no
 # HTTP today, so its default check proves the mounts it cannot work without.
 _DEFAULT_HEALTH = {
     "worker": HealthCheck(

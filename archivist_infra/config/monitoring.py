@@ -27,7 +27,7 @@ _LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Alert thresholds; every alert reads its figure from here (README, "Monitoring")."""
+    """Alert thresholds; every alert reads its figure from here (docs/runbooks.md, one section per alert)."""
 
     cpu_percent: int = 90  # of the container's CPU limit, over 15 minutes
     memory_percent: int = 90  # working set, of the memory limit

@@ -88,7 +88,7 @@ def _check_command(reader: ConfigReader, source: SourceSettings, command: tuple[
         return
     known = source.commands()
     if known is None:
-        return  # another git commit: its commands are not known offline (documented in the README)
+        return  # another git commit: its commands are not known offline (docs/known-gaps.md)
     if command[0] not in known:
         listing = ", ".join(sorted(known))
         reader.problems.add(

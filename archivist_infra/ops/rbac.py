@@ -1,4 +1,4 @@
-"""`ops rbac`: the Roles every verb needs, from the API calls it makes (audit D11: the README's list 403'd).
+"""`ops rbac`: the Roles every verb needs, from the API calls it makes (audit D11: the old README's list 403'd).
 
 One table, `RULES`, says for each verb which resources it reads or changes and how; the verbs'
 modules are the source (every `ops.core/apps/batch/autoscaling/custom` call, the service proxy of

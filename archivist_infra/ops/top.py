@@ -43,7 +43,7 @@ def collect(ops: Ops, *, containers: bool = False) -> list[dict[str, Any]]:
     except ApiException as err:
         if err.status in (404, 503):
             raise OpsError("the metrics API (metrics.k8s.io) is not served on this cluster: install metrics-server "
-                           "(kind and minikube: see the README, \"Operating it: ops\")") from None
+                           "(kind and minikube: docs/getting-started/local.md, step 2)") from None
         raise
     declared = _declared(ops.core.list_namespaced_pod(ops.namespace).items)
     rows: list[dict[str, Any]] = []

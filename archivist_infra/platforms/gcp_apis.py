@@ -35,7 +35,7 @@ STORAGE = "storage.googleapis.com"
 MONITORING = "monitoring.googleapis.com"
 IAP = "iap.googleapis.com"  # the entry's write routes behind Identity-Aware Proxy
 # Needed to enable anything (serviceusage) and to grant project IAM roles (cloudresourcemanager): they must
-# be on before the first `up` (README, GKE prerequisites); the stack does not manage them.
+# be on before the first `up` (docs/getting-started/gke.md); the stack does not manage them.
 PREREQUISITES = ("serviceusage.googleapis.com", "cloudresourcemanager.googleapis.com")
 
 # Pulumi GCP type token prefix -> the API its create/read/update/delete calls go to.

@@ -62,7 +62,7 @@ SPOT_TAINT = {"key": "cloud.google.com/gke-spot", "value": "true", "effect": "No
 REGIONAL_ZONES = 3
 # Google APIs the stack needs on a fresh project: one list from the features on (gcp_apis.required_apis,
 # set into `apis` by stack.py). serviceusage (to enable these) and cloudresourcemanager (IAM grants) must
-# already be on: README. Without a list (a GkeSettings made elsewhere), the cluster's own.
+# already be on: docs/getting-started/gke.md. Without a list (a GkeSettings made elsewhere), the cluster's own.
 CLUSTER_APIS = (gcp_apis.COMPUTE, gcp_apis.CONTAINER, gcp_apis.IAM)
 ALWAYS_APIS = (gcp_apis.ARTIFACT_REGISTRY, gcp_apis.FILESTORE)
 

@@ -34,7 +34,7 @@ class StoreEndpoints:
     redis_credentials: StoreCredentials
     neo4j_database: str = "neo4j"  # the database the graph service opens (main.py:121-127)
     # Only digested into the pods' checksum: a rotated Neo4j password rolls the apps (env from a Secret
-    # is read at start only). README: "Rotating the Neo4j password".
+    # is read at start only). docs/data-safety-ops.md, "Neo4j password rotation".
     neo4j_password: pulumi.Output[str] | None = None
 
 
@@ -84,7 +84,7 @@ def worker_config(*, neo4j_url: str, neo4j_db: str, redis_address: str, max_work
         "graph": {
             "enabled": True,
             # No Neo4j password: the Go CLI opens Neo4j only in cmd/graph-init, which the worker
-            # image does not contain (README, Application readiness).
+            # image does not contain (docs/application-readiness.md).
             "neo4j": {"uri": neo4j_url, "username": "neo4j", "database": neo4j_db},
             "async_building": True,
             "max_graph_workers": 2,

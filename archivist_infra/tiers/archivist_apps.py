@@ -202,7 +202,7 @@ def deploy_apps(ctx: TierContext, settings: Settings, *, images: ImageRefs, conf
         annotations=secrets.reload_annotations,
         # The service keeps an embedded Qdrant under ./data/qdrant (app/vector_store.py:27-31, WORKDIR /app):
         # a volume per replica that survives restarts, reschedules and scale-downs. Replicas do not share
-        # it (an embedded Qdrant locks its directory), so each replica has its own index (README).
+        # it (an embedded Qdrant locks its directory), so each replica has its own index (docs/application-readiness.md).
         volume_mounts=[{"name": "index", "mount_path": "/app/data"}],
         claim_templates={"index": (index.size, index.storage_class or ctx.target.storage.read_write_once)},
         depends_on=checked,

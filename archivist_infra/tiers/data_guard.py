@@ -23,8 +23,8 @@ def explain(resource_type: str, name: str) -> str:
     kind = resource_type.rsplit(":", 1)[-1]
     consequence = {
         "StatefulSet": "its claims are retained, but a replacement keeps the existing volumes and ignores a "
-                       "changed claim template (storage class; for Kafka, a changed controller quorum: see the "
-                       "README, 'Changing the Kafka broker count'). A bigger storage.size never replaces it: "
+                       "changed claim template (storage class; for Kafka, a changed controller quorum: see "
+                       "docs/data-safety.md, 'Kafka broker count'). A bigger storage.size never replaces it: "
                        "the claims grow in place",
         "PersistentVolumeClaim": "its volume (the workers' papers and reports) would be deleted",
         "Namespace": "every claim in it, and so every store's data, would be deleted",

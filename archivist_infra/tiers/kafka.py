@@ -8,7 +8,7 @@ move partitions off them first). Changing the voter set itself is not something 
 (KIP-853, Motivation: it needs every controller stopped and its on-disk state edited; going {0} -> {0,1,2}
 lets two empty voters elect a leader and truncate node 0's metadata log). The voter count is therefore
 written on the claim template (`archivist.io/kraft-voters`): a changed count asks Pulumi to replace the
-StatefulSet, which the data guard (and `protect`) refuses with the README's procedure.
+StatefulSet, which the data guard (and `protect`) refuses, naming the procedure (docs/data-safety.md, "Kafka broker count").
 
 Logs go to stdout only: log4j2 from our ConfigMap (a console appender) and the JVM's GC log to stdout, so
 nothing grows in /opt/kafka/logs (audit K2: the image's defaults write rolling files and 10 x 100 MB GC logs).

@@ -45,7 +45,7 @@ from .pods import Spec, container_security, pod_security, probes, resources
 from .qdrant import HTTP_PORT as QDRANT_PORT
 from .redis import PORT as REDIS_PORT
 
-# Pinned exporters (flags and ports checked against each release's source, see README "Monitoring").
+# Pinned exporters (flags and ports checked against each release's source, see docs/monitoring.md).
 REDIS_EXPORTER_IMAGE = "oliver006/redis_exporter:v1.88.0"  # main.go:158,173; USER 59000 (Dockerfile)
 KAFKA_EXPORTER_IMAGE = "danielqsj/kafka-exporter:v1.9.0"  # kafka_exporter.go: --kafka.server, :9308; USER nobody
 BLACKBOX_EXPORTER_IMAGE = "prom/blackbox-exporter:v0.28.0"  # main.go:51,60 (:9115); no USER: we set 65534

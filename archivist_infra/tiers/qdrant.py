@@ -129,7 +129,7 @@ class QdrantStore(pulumi.ComponentResource):
         if scaled:
             autoscaler(self, ctx, "qdrant", settings.autoscaling,
                        target=("apps/v1", "StatefulSet", workload.statefulset.metadata.name),
-                       scale_down=False,  # peers hold shards: only people remove them (README)
+                       scale_down=False,  # peers hold shards: only people remove them (docs/data-safety-ops.md)
                        before_update=[drain])
         if settings.autoscaling.max_replicas > 1:
             disruption_budget(self, ctx, "qdrant", ctx.labels("qdrant", "store"))

@@ -60,7 +60,7 @@ def shrink_problem(name: str, old_inputs: Mapping[str, Any] | None, new_inputs: 
         f"refusing to shrink PersistentVolumeClaim '{name}' from {old} to {new}: Kubernetes cannot shrink a "
         f"volume (the API server refuses a request below the claim's capacity) and the data would not fit. "
         f"Set the store's storage.size back to {old} or larger. To move to a smaller disk, back up, then "
-        "restore into a new stack (README: Restore runbook)."
+        "restore into a new stack (docs/data-safety.md, 'Restore runbook')."
     )
 
 
