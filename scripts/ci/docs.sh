@@ -6,5 +6,11 @@ cd "$(dirname "$0")/../.."
 [ -x .venv/bin/mkdocs ] || python3 -m uv sync --quiet --locked
 cache="${ARCHIVIST_CACHE:-$HOME/.cache/archivist-infra}/docs-site"
 mkdir -p "$cache"
-NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet --site-dir "$cache"
+# Not --quiet: it drops the log level below WARNING, and --strict then has no warnings to count (a broken
+# link or an orphan page passed that way).
+if ! out=$(NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --site-dir "$cache" 2>&1); then
+  printf '%s\n' "$out" | grep -v '^INFO' >&2
+  echo "docs: mkdocs build --strict failed" >&2
+  exit 1
+fi
 echo "docs: mkdocs build --strict passed ($(find "$cache" -name '*.html' | wc -l) pages in $cache)"
