@@ -12,7 +12,7 @@ from typing import Any
 
 from .kube import Cluster
 from .stacks import ROOT, config_value, read_stack_file, snapshot, with_config
-from .updates import Update, apply_then_update
+from .updates import Update, apply_then_update, replaced_by_the_provider
 
 # The kind example renders quickly (local platform, no cloud SDK) and runs every tier.
 BASE = read_stack_file(ROOT / "examples" / "stacks" / "kind.yaml")
@@ -116,6 +116,8 @@ def test_more_kafka_brokers_with_a_fixed_quorum_are_accepted_in_place(cluster: C
     after = with_config(BASE, kafka={**kafka, "brokers": 3})
     with apply_then_update(cluster, before, after) as up:
         assert "StatefulSet/kafka" in up.changed()
+        # The topic Job's replication follows the brokers: Pulumi replaces it (its template is immutable).
+        assert ("job", "archivist-kafka-topic") in replaced_by_the_provider(up.before.objects, up.after.objects)
         _assert_accepted(up)
         live = up.live("statefulset", "kafka")
         assert live["spec"]["replicas"] == 3

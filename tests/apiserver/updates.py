@@ -69,6 +69,23 @@ class Update:
         return self.cluster.get(kind, name, namespace=self.namespace)
 
 
+# Fields whose change makes pulumi-kubernetes plan a replacement rather than an update (its force-new
+# table, provider/v4 pkg/provider/diff.go:177-185 for batch/v1 Job): a Job's pod template is immutable.
+_FORCE_NEW = {"Job": ("completions", "parallelism", "selector", "template")}
+
+
+def replaced_by_the_provider(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(kind, name) of every object the provider would replace: a force-new field of its spec changed."""
+    old = {(o["kind"], o["metadata"]["name"]): o for o in before}
+    out = []
+    for o in after:
+        key = (o["kind"], o["metadata"]["name"])
+        fields = _FORCE_NEW.get(o["kind"], ())
+        if key in old and any(old[key].get("spec", {}).get(f) != o.get("spec", {}).get(f) for f in fields):
+            out.append((key[0].lower(), key[1]))
+    return out
+
+
 @contextmanager
 def apply_then_update(cluster: Cluster, before: StackConfig, after: StackConfig) -> Iterator[Update]:
     """Deploy `before` into a fresh namespace, then apply `after` over it; cleans up on exit."""
@@ -79,6 +96,9 @@ def apply_then_update(cluster: Cluster, before: StackConfig, after: StackConfig)
         initial = apply_render(cluster, first)
         errors = [e for r in initial for e in r.errors]
         assert not errors, "the first apply was refused:\n" + "\n".join(errors)
+        for kind, name in replaced_by_the_provider(first.objects, second.objects):
+            # `pulumi up` replaces these instead of updating them: delete, as the replacement does first.
+            cluster.run("delete", kind, name, "-n", namespace, "--wait=true", check=True)
         yield Update(cluster, first, second, apply_render(cluster, second))
     finally:
         cleanup(cluster, second)
