@@ -7,6 +7,7 @@ from decimal import Decimal
 from ..config.quantity import parse_quantity
 from ..config.settings import Resources, Settings
 from ..monitoring.exporters import EXPORTER_RESOURCES
+from ..tiers.preflight import JOB_RESOURCES, KAFKA_TOPIC, MODEL_CHECK, TOPIC_RESOURCES
 from ..tiers.shared_data import KEEPER, KEEPER_RESOURCES
 from .demand import AccessKind, VolumeDemand, WorkloadDemand
 
@@ -54,6 +55,12 @@ def workload_demands(settings: Settings) -> list[WorkloadDemand]:
     # The pod that keeps the shared claim mounted for the backups (tiers/shared_data.py); the claim itself is
     # already the worker's demand (listing it twice would bill the share twice).
     demands.append(_demand(KEEPER, 1, 1, KEEPER_RESOURCES))
+    # The Jobs `pulumi up` awaits (tiers/preflight.py) run while the rollouts surge: one pod each during an
+    # `up`, none between; the quota must leave them room.
+    gemini = getattr(s, "gemini", None)
+    if gemini is None or gemini.preflight:
+        demands.append(_demand(MODEL_CHECK, 0, 1, JOB_RESOURCES))
+    demands.append(_demand(KAFKA_TOPIC, 0, 1, TOPIC_RESOURCES))
     monitoring = getattr(s, "monitoring", None)
     if monitoring is None or monitoring.enabled:
         # The monitoring tier's exporters run in the namespace too (one replica each).
