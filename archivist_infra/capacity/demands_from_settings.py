@@ -39,8 +39,9 @@ def workload_demands(settings: Settings) -> list[WorkloadDemand]:
                     s.keda.max_replicas if lag_scaled and app.name == "graph" else app.autoscaling.max_replicas),
                 app.resources, _app_volumes(s, app.name, shared),
                 # A preempted batch run is redone by the next one; the app's hash cache skips what
-                # an earlier run finished. So the worker may run on spot capacity.
-                interruptible=app.name == "worker")
+                # an earlier run finished. So the worker may run on spot capacity, unless a ReadWriteOnce
+                # shared claim ties it to the keeper's node (tiers/shared_data.py `beside_keeper`).
+                interruptible=app.name == "worker" and shared_access == "rwx")
         for app in s.apps
     ]
     stores = (
