@@ -96,6 +96,8 @@ PINS: tuple[Pin, ...] = (
         "github.com/redis/redis SECURITY.md (7.4.x supported); docker-library/official-images library/redis"),
     Pin("image", "busybox (ops upload)", "busybox:1.37.0", "archivist_infra.ops.upload:UPLOADER_IMAGE",
         "hub.docker.com/_/busybox"),
+    Pin("image", "busybox (data keeper)", "busybox:1.37.0", "archivist_infra.tiers.shared_data:KEEPER_IMAGE",
+        "hub.docker.com/_/busybox"),
     Pin("image", "redis_exporter", "oliver006/redis_exporter:v1.88.0", f"{_MON}:REDIS_EXPORTER_IMAGE",
         "github.com/oliver006/redis_exporter releases"),
     Pin("image", "kafka-exporter", "danielqsj/kafka-exporter:v1.9.0", f"{_MON}:KAFKA_EXPORTER_IMAGE",

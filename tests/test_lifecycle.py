@@ -29,6 +29,19 @@ def test_every_pinned_constant_matches_the_table(pin: versions.Pin) -> None:
     assert value == pin.version, f"{pin.where} is {value!r}; archivist_infra/versions.py says {pin.version!r}"
 
 
+def test_every_image_constant_renovate_bumps_is_in_the_table() -> None:
+    """A `*_IMAGE` constant (what renovate.json's regex manager bumps) that the table does not name is a pin
+    no expiry test watches: the data keeper's busybox (data-ops) arrived without its line."""
+    table = {p.where for p in versions.PINS}
+    pattern = re.compile(r'^([A-Z_]+_IMAGE) = "[^"]+"', re.M)
+    missing = []
+    for path in sorted((ROOT / "archivist_infra").rglob("*.py")):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        missing += [f"{module}:{name}" for name in pattern.findall(path.read_text())
+                    if f"{module}:{name}" not in table]
+    assert not missing, f"image constants without a line in archivist_infra/versions.py PINS: {missing}"
+
+
 def test_every_crd_folder_the_suite_applies_is_in_the_table() -> None:
     folders = {p.name for p in (ROOT / "tests" / "crds").iterdir() if p.is_dir()}
     table = {p.where.rsplit("/", 1)[-1] for p in versions.PINS if p.kind == "crds"}

@@ -265,14 +265,15 @@ def test_cli_capacity_prints_the_figures_and_refuses_bad_config(tmp_path: Any) -
     #   search 250m x 2..10, graph 250m x 2..10 (KEDA keeps the guide's 2-10: kafka.partitions defaults
     #   to max(3, 10) = 10), qdrant 250m x 2..5, kafka 500m x 3, neo4j 500m, redis 100m, the monitoring
     #   exporters (monitoring/exporters.py) redis 25m + kafka 50m + blackbox 25m = 100m, archivist-data-keeper
-    #   5m (tiers/shared_data.py), and the batch worker 500m x 0..2 (a scheduled and an on-demand run at most):
-    #   min 500+500+500+1500+500+100+100+5 = 3705m; max 2500+2500+1250+1500+500+100+100+5+1000 = 9455m.
+    #   5m (tiers/shared_data.py), the pre-flight Jobs 0..1 each during an `up` (tiers/preflight.py: model check
+    #   50m, topic 100m), and the batch worker 500m x 0..2 (a scheduled and an on-demand run at most):
+    #   min 500+500+500+1500+500+100+100+5 = 3705m; max 2500+2500+1250+1500+500+100+100+5+150+1000 = 9605m.
     cpu = next(line for line in lines if line.startswith("cpu requested"))
-    assert cpu.split()[2:] == ["3705m", "9455m"]
+    assert cpu.split()[2:] == ["3705m", "9605m"]
     # prod has a spot pool: the worker (interruptible; 2 x 500m, 2 x 1Gi at most) fits one spot node, and
     # the on-demand pool of e2-standard-4 (3720m, 12.8Gi to pods after GKE's and the DaemonSets' reserve)
-    # carries the rest: min 3705m <= 3720m and 6.9Gi -> 1 node; max 9455m - 1000m = 8455m / 3720m = 2.3
-    # -> 3 nodes (memory 16.4Gi - 2Gi = 14.4Gi / 12.8Gi -> 2, so CPU decides).
+    # carries the rest: min 3705m <= 3720m and 6.9Gi -> 1 node; max 9605m - 1000m = 8605m / 3720m = 2.3
+    # -> 3 nodes (memory 16.8Gi - 2Gi = 14.8Gi / 12.8Gi -> 2, so CPU decides).
     nodes = next(line for line in lines if line.startswith("workload nodes"))
     assert nodes.split()[2:] == ["1", "3"]
     spot = next(line for line in lines if line.startswith("spot nodes"))

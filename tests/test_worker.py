@@ -24,6 +24,7 @@ from archivist_infra.tiers.worker import (
     RUN_SCRIPT,
     camel,
     job_name,
+    job_spec,
     on_demand_job,
 )
 from tests.conftest import VALID_IMAGES, env_of, find, run_config
@@ -343,3 +344,47 @@ def test_kafka_partitions_cover_every_graph_consumer(prod_objects: list) -> None
         load_settings({"kafka": {"partitions": 3}, "graph": {"autoscaling": {"maxReplicas": 6}}},
                       project="archivist", stack="t", secrets_present={"geminiApiKey"})
     assert "archivist:kafka.partitions" in str(err.value)
+
+
+# -- the keeper x the worker (data-ops' archivist-data-keeper x the batch worker's spot placement) ------------
+
+
+def _worker_pod(objects: list) -> dict[str, Any]:
+    return find(objects, "CronJob", "archivist-worker")["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+
+
+def test_a_read_write_once_shared_claim_puts_the_worker_beside_the_keeper(dev_objects: list) -> None:
+    """The keeper holds a ReadWriteOnce claim attached to its node: a worker run elsewhere could never mount it."""
+    [claim] = [o for o in dev_objects if o["kind"] == "PersistentVolumeClaim" and o["metadata"]["name"] == "archivist-data"]
+    assert claim["spec"]["accessModes"] == ["ReadWriteOnce"]
+    keeper = find(dev_objects, "Deployment", "archivist-data-keeper")["spec"]["template"]["metadata"]["labels"]
+    [term] = _worker_pod(dev_objects)["affinity"]["podAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]
+    assert term["topologyKey"] == "kubernetes.io/hostname"
+    assert term["labelSelector"]["matchLabels"].items() <= keeper.items()
+
+
+def test_a_read_write_many_shared_claim_leaves_the_worker_free(prod_objects: list) -> None:
+    [claim] = [o for o in prod_objects if o["kind"] == "PersistentVolumeClaim" and o["metadata"]["name"] == "archivist-data"]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]
+    assert "podAffinity" not in (_worker_pod(prod_objects).get("affinity") or {})
+
+
+def test_a_read_write_once_worker_leaves_the_spot_pool_and_is_sized_on_demand() -> None:
+    from archivist_infra.capacity.demands_from_settings import workload_demands
+
+    spot = {"tolerations": [{"key": "archivist.io/spot", "operator": "Equal", "value": "true", "effect": "NoSchedule"}],
+            "affinity": {"nodeAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": []}}}
+    args: dict[str, Any] = dict(image="img", env=[], app=load_settings({"images": VALID_IMAGES}, project="archivist",
+                                stack="t", secrets_present={"geminiApiKey"}).worker, run=WorkerRunSettings(),
+                                config_volume={"name": "config", "secret": {"secret_name": "c"}}, claim="archivist-data",
+                                config_checksum="x", labels={"app.kubernetes.io/name": "archivist-worker"},
+                                interruptible=spot)
+    free = job_spec(**args)["template"]["spec"]
+    tied = job_spec(**args, shared_read_write_once=True)["template"]["spec"]
+    assert free["tolerations"] and "nodeAffinity" in free["affinity"]
+    assert "tolerations" not in tied and set(tied["affinity"]) == {"podAffinity"}
+    for mode, interruptible in (("ReadWriteMany", True), ("ReadWriteOnce", False)):
+        settings = load_settings({"images": VALID_IMAGES, "sharedData": {"accessMode": mode}}, project="archivist",
+                                 stack="t", secrets_present={"geminiApiKey"})
+        [worker] = [d for d in workload_demands(settings) if d.name == "archivist-worker"]
+        assert worker.interruptible is interruptible, mode

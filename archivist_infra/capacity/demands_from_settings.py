@@ -7,6 +7,7 @@ from decimal import Decimal
 from ..config.quantity import parse_quantity
 from ..config.settings import Resources, Settings
 from ..monitoring.exporters import EXPORTER_RESOURCES
+from ..tiers.preflight import JOB_RESOURCES, KAFKA_TOPIC, MODEL_CHECK, TOPIC_RESOURCES
 from ..tiers.shared_data import KEEPER, KEEPER_RESOURCES
 from .demand import AccessKind, VolumeDemand, WorkloadDemand
 
@@ -38,8 +39,9 @@ def workload_demands(settings: Settings) -> list[WorkloadDemand]:
                     s.keda.max_replicas if lag_scaled and app.name == "graph" else app.autoscaling.max_replicas),
                 app.resources, _app_volumes(s, app.name, shared),
                 # A preempted batch run is redone by the next one; the app's hash cache skips what
-                # an earlier run finished. So the worker may run on spot capacity.
-                interruptible=app.name == "worker")
+                # an earlier run finished. So the worker may run on spot capacity, unless a ReadWriteOnce
+                # shared claim ties it to the keeper's node (tiers/shared_data.py `beside_keeper`).
+                interruptible=app.name == "worker" and shared_access == "rwx")
         for app in s.apps
     ]
     stores = (
@@ -54,6 +56,12 @@ def workload_demands(settings: Settings) -> list[WorkloadDemand]:
     # The pod that keeps the shared claim mounted for the backups (tiers/shared_data.py); the claim itself is
     # already the worker's demand (listing it twice would bill the share twice).
     demands.append(_demand(KEEPER, 1, 1, KEEPER_RESOURCES))
+    # The Jobs `pulumi up` awaits (tiers/preflight.py) run while the rollouts surge: one pod each during an
+    # `up`, none between; the quota must leave them room.
+    gemini = getattr(s, "gemini", None)
+    if gemini is None or gemini.preflight:
+        demands.append(_demand(MODEL_CHECK, 0, 1, JOB_RESOURCES))
+    demands.append(_demand(KAFKA_TOPIC, 0, 1, TOPIC_RESOURCES))
     monitoring = getattr(s, "monitoring", None)
     if monitoring is None or monitoring.enabled:
         # The monitoring tier's exporters run in the namespace too (one replica each).

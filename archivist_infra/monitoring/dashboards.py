@@ -86,6 +86,9 @@ def dashboards(namespace: str, thresholds: Thresholds, *, public_entry: bool) ->
                         unit="h", threshold=t.worker_max_age_hours)
     worker_failed = _panel(10, "Newest failed worker run (start)",
                            [(f"{x.worker_last_failed_start()} * 1000", "failed run")], kind="stat", unit="dateTimeAsIso")
+    preflight_failed = _panel(24, "Failed pre-flight Jobs (awaited by pulumi up)",
+                              [(f"sum by (namespace) ({x.preflight_failed()}) or on () vector(0)", "failed")],
+                              kind="stat", threshold=1)
     backup_age = _panel(11, "Hours since the last successful backup",
                         [(f"({m.backup_age_seconds(namespace)}) / 3600", "{{schedule}}")], unit="h",
                         threshold=t.backup_max_age_hours)
@@ -130,7 +133,7 @@ def dashboards(namespace: str, thresholds: Thresholds, *, public_entry: bool) ->
         "apps": _dashboard("archivist-apps", "Archivist / Apps",
                                [api_up, latency, hpa, cpu, memory, crash, restarts]),
         "worker-jobs": _dashboard("archivist-worker-jobs", "Archivist / Worker jobs",
-                                  [worker_age, worker_failed, lag]),
+                                  [worker_age, worker_failed, preflight_failed, lag]),
         "qdrant": _dashboard("archivist-qdrant", "Archivist / Qdrant",
                              [qdrant_peers, qdrant_rest, qdrant_collections, *store_resources("qdrant")]),
         "kafka": _dashboard("archivist-kafka", "Archivist / Kafka", [brokers, lag, *store_resources("kafka")]),

@@ -46,6 +46,7 @@ CRONJOB_LAST_SUCCESS = "kube_cronjob_status_last_successful_time"
 JOB_FAILED = "kube_job_status_failed"
 JOB_SUCCEEDED = "kube_job_status_succeeded"
 JOB_START = "kube_job_status_start_time"
+JOB_FAILED_CONDITION = "kube_job_failed"  # kube-state-metrics: 1 with condition="true" once the Job is Failed
 PROBE_SUCCESS = "probe_success"
 PROBE_DURATION = "probe_duration_seconds"
 PROBE_CERT_EXPIRY = "probe_ssl_earliest_cert_expiry"
@@ -73,6 +74,8 @@ GRAPH_TOPIC = "paper.processed"
 # timestamp suffix. The pattern tolerates both the bare name and any suffix.
 WORKER_PATTERN = "archivist-worker.*"
 QDRANT_POD_PATTERN = "qdrant-[0-9]+"
+# The Jobs `pulumi up` awaits before the apps roll (tiers/preflight.py MODEL_CHECK, KAFKA_TOPIC).
+PREFLIGHT_JOBS = ("archivist-model-check", "archivist-kafka-topic")
 # The `probe_target` label each blackbox probe carries (tiers/monitoring.py sets it).
 API_TARGETS = ("search", "graph")
 PUBLIC_TARGET = "public"
@@ -168,6 +171,11 @@ class Expressions:
         failed = (f'(max by (namespace, job_name) ({JOB_FAILED}{jobs}) > 0) '
                   f'unless on (namespace, job_name) ({JOB_SUCCEEDED}{jobs} > 0)')
         return f'max by (namespace) ({JOB_START}{jobs} and on (namespace, job_name) ({failed}))'
+
+    def preflight_failed(self) -> str:
+        """1 per pre-flight Job whose Failed condition is true (it stays so until `pulumi up` replaces it)."""
+        jobs = self.sel('condition="true"', job_name="|".join(PREFLIGHT_JOBS))
+        return f'max by (namespace, job_name) ({JOB_FAILED_CONDITION}{jobs})'
 
     def redis_memory_of_max(self) -> str:
         return f'max by (namespace) ({REDIS_MEMORY_USED}{self.sel()}) / max by (namespace) ({REDIS_MEMORY_MAX}{self.sel()})'

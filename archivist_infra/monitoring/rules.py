@@ -101,6 +101,10 @@ def rule_groups(i: RuleInputs) -> list[dict[str, Any]]:
                f"({x.worker_last_failed_start()} unless on (namespace) {x.worker_last_success()})",
                "0m", "warning", "The batch worker's latest run failed",
                "A worker Job newer than the last successful run has failed pods and no success."),
+        _alert(i, "ArchivistPreflightJobFailed", f"{x.preflight_failed()} == 1", "0m", "warning",
+               "Pre-flight Job {{ $labels.job_name }} failed",
+               "A check `pulumi up` awaits before the apps roll (Gemini key and models, the graph's Kafka topic) "
+               "failed; the apps it guards were not rolled."),
     ]
     stores = [
         _alert(i, "ArchivistKafkaBrokerMissing",

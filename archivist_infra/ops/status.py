@@ -2,7 +2,7 @@
 
 Unhealthy means something a person must look at: a Deployment or StatefulSet with fewer ready
 pods than desired, a pod Pending, crash-looping or failing to pull its image, a claim a pod uses that is
-not Bound, or the newest run of a CronJob failed.
+not Bound, the newest run of a CronJob failed, or a pre-flight Job (tiers/preflight.py) failed.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from .workloads import list_workloads
 BAD_WAITING = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError",
                "InvalidImageName", "CreateContainerError", "RunContainerError"}
 KEDA = ("keda.sh", "v1alpha1", "scaledobjects")
+# The Jobs `pulumi up` awaits before the apps roll (tiers/preflight.py labels them with this component).
+PREFLIGHT_COMPONENT = "preflight"
 
 
 def _age(ts: datetime | None) -> str:
@@ -66,6 +68,31 @@ def _job_state(job: Any) -> str:
         if cond.status == "True" and cond.type in ("Complete", "Failed", "Suspended"):
             return cond.type
     return "Running" if (job.status.active or 0) > 0 else "Pending"
+
+
+def _failure(job: Any) -> str:
+    for cond in (job.status.conditions or []):
+        if cond.status == "True" and cond.type == "Failed":
+            return ": ".join(x for x in (cond.reason, cond.message) if x)
+    return ""
+
+
+def _preflight(jobs: list[Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every pre-flight Job, however old (the worker's daily runs would push them out of the recent five),
+    and a problem for a failed one: it stays failed in the namespace until `pulumi up` replaces it."""
+    rows: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for job in sorted(jobs, key=lambda j: j.metadata.name):
+        if (job.metadata.labels or {}).get("app.kubernetes.io/component") != PREFLIGHT_COMPONENT:
+            continue
+        state = _job_state(job)
+        why = _failure(job) if state == "Failed" else ""
+        if state == "Failed":
+            problems.append(f"pre-flight Job {job.metadata.name} failed" + (f" ({why})" if why else "")
+                            + f": see `ops logs {job.metadata.name}`; the next `pulumi up` runs it again")
+        rows.append({"name": job.metadata.name, "state": state, "reason": why or None,
+                     "completed": _iso(job.status.completion_time)})
+    return rows, problems
 
 
 def _claim_use(ops: Ops, pods: list[Any]) -> dict[str, int]:
@@ -180,6 +207,8 @@ def collect(ops: Ops, *, events: int = 15) -> dict[str, Any]:
                        "usedBytes": used.get(name), "storageClass": pvc.spec.storage_class_name,
                        "accessModes": pvc.spec.access_modes or []})
 
+    preflight_rows, preflight_problems = _preflight(jobs)
+    problems += preflight_problems
     recent = sorted(jobs, key=lambda j: j.metadata.creation_timestamp, reverse=True)[:5]
     job_rows = [{"name": j.metadata.name, "state": _job_state(j), "succeeded": j.status.succeeded or 0,
                  "failed": j.status.failed or 0, "started": _iso(j.status.start_time),
@@ -197,7 +226,7 @@ def collect(ops: Ops, *, events: int = 15) -> dict[str, Any]:
 
     return {"namespace": ns, "healthy": not problems, "problems": problems, "notes": notes,
             "workloads": rows, "pods": pod_rows, "restarts": restarts, "autoscalers": autoscalers, "claims": claims,
-            "jobs": job_rows, "warnings": warning_rows}
+            "preflight": preflight_rows, "jobs": job_rows, "warnings": warning_rows}
 
 
 def _keda(ops: Ops) -> list[dict[str, Any]]:
@@ -258,6 +287,14 @@ def show(ops: Ops, data: dict[str, Any]) -> None:
         for cl in data["claims"]:
             t.add_row(cl["name"], cl["phase"] or "-", cl["requested"] or "-", cl["capacity"] or "-",
                       _size(cl["usedBytes"]), cl["storageClass"] or "(default)", ",".join(cl["accessModes"]))
+        c.print(t)
+    if data["preflight"]:
+        t = Table(title="Pre-flight jobs (awaited by `pulumi up`)", title_justify="left")
+        for col in ("name", "state", "completed", "reason"):
+            t.add_column(col)
+        for j in data["preflight"]:
+            style = "red" if j["state"] == "Failed" else "green" if j["state"] == "Complete" else "yellow"
+            t.add_row(j["name"], f"[{style}]{j['state']}[/]", j["completed"] or "-", escape(j["reason"] or "-"))
         c.print(t)
     if data["jobs"]:
         t = Table(title="Recent jobs", title_justify="left")

@@ -191,6 +191,7 @@ def deploy_apps(ctx: TierContext, settings: Settings, *, images: ImageRefs, conf
         "worker", ctx, app=settings.worker, run=settings.worker_run or WorkerRunSettings(),
         image=images.worker, env=ENV_BUILDERS["worker"](config, secrets, settings.worker.extra_env, none),
         config_volume=config.config_file_volume(), config_checksum=config.checksum, claim=shared_claim,
+        shared_read_write_once=settings.shared_data.access_mode == "ReadWriteOnce",
         depends_on=[*checked, *topic],  # it publishes to the topic
     )
     index = settings.search_index or Volume(size="2Gi", storage_class=None)

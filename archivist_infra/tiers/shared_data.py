@@ -32,6 +32,15 @@ KEEPER_COMMAND = ["/bin/sh", "-c", "trap 'exit 0' TERM INT; while :; do sleep 36
 KEEPER_PROBE = ["/bin/test", "-d", f"{MOUNT}/."]
 
 
+def beside_keeper() -> Spec:
+    """Pod-spec fields for a pod that mounts a ReadWriteOnce shared claim: the keeper holds it attached to its
+    node at all times, so that node is the only one where another pod can mount it too."""
+    return {"affinity": {"pod_affinity": {"required_during_scheduling_ignored_during_execution": [{
+        "label_selector": {"match_labels": TierContext.selector(KEEPER)},
+        "topology_key": "kubernetes.io/hostname",
+    }]}}}
+
+
 def keeper_pod_spec(claim: pulumi.Input[str]) -> Spec:
     probe: Spec = {"exec_": {"command": KEEPER_PROBE}, "period_seconds": 60, "timeout_seconds": 10,
                    "failure_threshold": 3}

@@ -32,6 +32,7 @@ from .app_config import CONFIG_FILE
 from .app_service import AppService, AppServiceArgs
 from .context import TierContext
 from .pods import Spec, container_security, pod_security, resources
+from .shared_data import beside_keeper
 
 APP = "archivist-worker"
 INBOX = "/data/lib"
@@ -146,8 +147,12 @@ def worker_volumes(config_volume: Spec, claim: pulumi.Input[str]) -> list[Spec]:
 
 def job_spec(*, image: pulumi.Input[str], env: list[Spec], app: AppSettings, run: WorkerRunSettings,
              config_volume: Spec, claim: pulumi.Input[str], config_checksum: pulumi.Input[str],
-             labels: dict[str, str], interruptible: dict[str, Any] | None = None) -> Spec:
-    """The JobSpec (camelCase, as the API takes it) of one batch run over the inbox."""
+             labels: dict[str, str], interruptible: dict[str, Any] | None = None,
+             shared_read_write_once: bool = False) -> Spec:
+    """The JobSpec (camelCase, as the API takes it) of one batch run over the inbox.
+
+    `shared_read_write_once`: the shared claim attaches to one node, where archivist-data-keeper holds it; the
+    run goes to that node, so never to the spot pool (a spot node could not mount the claim)."""
     pod: Spec = {
         "restart_policy": "Never",
         "service_account_name": APP,
@@ -158,6 +163,7 @@ def job_spec(*, image: pulumi.Input[str], env: list[Spec], app: AppSettings, run
         "init_containers": [data_dirs_container(image, app)],
         "containers": [worker_container(image=image, env=env, app=app, args=list(PROCESS_ARGS))],
         "volumes": worker_volumes(config_volume, claim),
+        **(beside_keeper() if shared_read_write_once else {}),
     }
     spec = camel({
         # No retry: a paper that fails is moved to <inbox>/failed/ with its error beside it (the patched
@@ -170,7 +176,7 @@ def job_spec(*, image: pulumi.Input[str], env: list[Spec], app: AppSettings, run
             "spec": pod,
         },
     })
-    if interruptible:
+    if interruptible and not shared_read_write_once:
         # Spot nodes: a run cut short is rerun by the next schedule, and the cache keeps what finished.
         spec["template"]["spec"].update(interruptible)
     return spec
@@ -185,7 +191,7 @@ class ArchivistWorker(pulumi.ComponentResource):
 
     def __init__(self, name: str, ctx: TierContext, *, app: AppSettings, run: WorkerRunSettings,
                  image: pulumi.Input[str], env: list[Spec], config_volume: Spec,
-                 config_checksum: pulumi.Input[str], claim: pulumi.Input[str],
+                 config_checksum: pulumi.Input[str], claim: pulumi.Input[str], shared_read_write_once: bool = False,
                  depends_on: list[pulumi.Resource] | None = None,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("archivist:apps:ArchivistWorker", name, None, opts)
@@ -221,7 +227,8 @@ class ArchivistWorker(pulumi.ComponentResource):
             opts=ctx.opts(self),
         )
         spec = job_spec(image=image, env=env, app=app, run=run, config_volume=config_volume, claim=claim,
-                        config_checksum=config_checksum, labels=labels, interruptible=ctx.target.interruptible)
+                        config_checksum=config_checksum, labels=labels, interruptible=ctx.target.interruptible,
+                        shared_read_write_once=shared_read_write_once)
         self.cron_job = k8s.batch.v1.CronJob(
             f"{APP}-cronjob",
             metadata={"name": APP, "namespace": ctx.namespace, "labels": ctx.labels(APP, "worker")},

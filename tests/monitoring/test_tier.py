@@ -202,3 +202,13 @@ def test_bad_monitoring_config_names_its_key(monitoring: dict[str, Any], key: st
     with pytest.raises(ConfigError) as raised:
         run_config({"images": VALID_IMAGES, "monitoring": monitoring})
     assert key in str(raised.value)
+
+
+def test_the_preflight_alert_watches_every_job_the_preflight_tier_renders(prod_objects: list[dict[str, Any]]) -> None:
+    """app-wiring's pre-flight Jobs x the monitoring's alerts: a Job added there without a name here would fail
+    with no alert."""
+    from archivist_infra.monitoring.metrics import PREFLIGHT_JOBS
+
+    rendered = {o["metadata"]["name"] for o in prod_objects if o["kind"] == "Job"
+                and o["metadata"]["labels"].get("app.kubernetes.io/component") == "preflight"}
+    assert rendered and rendered == set(PREFLIGHT_JOBS)

@@ -370,3 +370,39 @@ def test_status_notes_an_unused_claim_waiting_for_its_first_consumer_without_fai
     data = collect(ops)
     assert data["healthy"] is True
     assert data["notes"] == ["claim archivist-data is Pending and no pod uses it yet"]
+
+
+# -- status: the pre-flight Jobs (app-wiring's Jobs x data-ops' status) ---------------------------
+
+
+def preflight_job(name: str, created: str, conditions: list[dict[str, str]]) -> dict[str, Any]:
+    return {"metadata": {"name": name, "namespace": "ns", "creationTimestamp": created,
+                         "labels": {"app.kubernetes.io/name": name, "app.kubernetes.io/component": "preflight"}},
+            "spec": {"template": {"spec": {"containers": []}}},
+            "status": {"conditions": conditions, "failed": 2 if conditions[0]["type"] == "Failed" else 0}}
+
+
+def test_status_lists_every_pre_flight_job_and_a_failed_one_makes_it_unhealthy() -> None:
+    kube = with_workloads(FakeKube())
+    kube.on("GET", f"{NS}/pods", items())
+    failed = preflight_job("archivist-model-check", "2026-12-01T00:00:00Z", [
+        {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded",
+         "message": "Job has reached the specified backoff limit"}])
+    done = preflight_job("archivist-kafka-topic", "2026-12-01T00:00:00Z", [{"type": "Complete", "status": "True"}])
+    # Six newer worker runs: the pre-flight Jobs are out of the recent five, yet still shown.
+    runs = [{"metadata": {"name": f"archivist-worker-{i}", "namespace": "ns", "creationTimestamp": f"2026-12-0{i + 2}T03:00:00Z"},
+             "spec": {"template": {"spec": {"containers": []}}},
+             "status": {"conditions": [{"type": "Complete", "status": "True"}], "succeeded": 1}} for i in range(6)]
+    kube.on("GET", f"{BATCH}/jobs", items(failed, done, *runs))
+    kube.on("GET", "/apis/autoscaling/v2/namespaces/ns/horizontalpodautoscalers", items())
+    kube.on("GET", f"{NS}/events", items())
+    kube.on("GET", f"{NS}/persistentvolumeclaims", items())
+    ops, _, _ = make_ops(kube)
+    data = collect(ops)
+    assert [(j["name"], j["state"]) for j in data["preflight"]] == [
+        ("archivist-kafka-topic", "Complete"), ("archivist-model-check", "Failed")]
+    assert "archivist-model-check" not in {j["name"] for j in data["jobs"]}
+    assert data["healthy"] is False
+    assert [p for p in data["problems"] if "pre-flight" in p] == [
+        "pre-flight Job archivist-model-check failed (BackoffLimitExceeded: Job has reached the specified backoff "
+        "limit): see `ops logs archivist-model-check`; the next `pulumi up` runs it again"]

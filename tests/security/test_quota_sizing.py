@@ -48,9 +48,10 @@ def test_quota_covers_max_replicas_with_surge(stack: str, request: pytest.Fixtur
     pods = 0
     claims = 0
     storage = Decimal(0)
-    for w in (o for o in objects if o["kind"] in ("Deployment", "StatefulSet", "CronJob")):
+    # The pre-flight Jobs (tiers/preflight.py) run one pod each while an `up` surges the rollouts.
+    for w in (o for o in objects if o["kind"] in ("Deployment", "StatefulSet", "CronJob", "Job")):
         # A CronJob that forbids overlap runs one scheduled pod, plus one on-demand run (ops process).
-        n = 2 if w["kind"] == "CronJob" else _max_replicas(objects, w)
+        n = 2 if w["kind"] == "CronJob" else 1 if w["kind"] == "Job" else _max_replicas(objects, w)
         pods += n
         template = w["spec"]["jobTemplate"]["spec"]["template"] if w["kind"] == "CronJob" else w["spec"]["template"]
         for key, value in _pod_figures(template["spec"]).items():
@@ -82,7 +83,7 @@ def test_limit_range_defaults_and_max(stack: str, request: pytest.FixtureRequest
     for res in ("cpu", "memory"):
         assert _q(limits["defaultRequest"][res]) <= _q(limits["default"][res]) <= _q(limits["max"][res])
     # Every container the stack runs fits under the max.
-    for w in (o for o in objects if o["kind"] in ("Deployment", "StatefulSet", "CronJob")):
+    for w in (o for o in objects if o["kind"] in ("Deployment", "StatefulSet", "CronJob", "Job")):
         pod = (w["spec"]["jobTemplate"]["spec"] if w["kind"] == "CronJob" else w["spec"])["template"]["spec"]
         for c in [*pod["containers"], *(pod.get("initContainers") or [])]:
             for res in ("cpu", "memory"):
