@@ -165,6 +165,10 @@ def authentication(objects: list[Obj], outcome: Outcome) -> list[str]:
     return found
 
 
+class UnmodelledRuleError(AssertionError):
+    """The render uses a construct this evaluator does not model: fail loudly rather than misjudge it."""
+
+
 def _selector_holds(selector: Obj, method: str, path: str) -> bool:
     if "path" in selector:
         p = selector["path"]
@@ -172,11 +176,11 @@ def _selector_holds(selector: Obj, method: str, path: str) -> bool:
         if (kind == "Exact" and path != value) or (kind == "PathPrefix" and not prefix_matches(value, path)):
             return False
         if kind not in ("Exact", "PathPrefix"):
-            raise NotImplementedError(kind)
+            raise UnmodelledRuleError(f"path match type {kind}")
     if "methods" in selector and method not in [m["value"] for m in selector["methods"]]:
         return False
     if "headers" in selector or "queryParams" in selector:
-        raise NotImplementedError("header and query selectors")
+        raise UnmodelledRuleError("header and query selectors")
     return True  # sourceCIDR Distinct 0.0.0.0/0 or ::/0: every client, one bucket each
 
 
@@ -223,7 +227,7 @@ def _cel(expression: str, method: str, path: str) -> bool:
         elif m := re.fullmatch(r"request\.path\.startsWith\('([^']+)'\)", term):
             ok = path.startswith(m.group(1))
         else:
-            raise NotImplementedError(term)
+            raise UnmodelledRuleError(f"CEL term {term!r}")
         if not ok:
             return False
     return True
@@ -239,7 +243,7 @@ def armor_decision(rules: list[Obj], method: str, path: str) -> Obj:
         elif match.get("versionedExpr") == "SRC_IPS_V1" and "*" in match["config"]["srcIpRanges"]:
             return rule
         else:
-            raise NotImplementedError(match)
+            raise UnmodelledRuleError(f"Cloud Armor match {match!r}")
     raise AssertionError("no Cloud Armor rule matched (the default rule is missing)")
 
 
