@@ -70,8 +70,10 @@ def engine_stack_config(dev: dict[str, Any], context: str) -> dict[str, Any]:
     config.pop("archivist:geminiApiKey")  # a placeholder: set with `pulumi config set --secret`, as the file says
     config["archivist:cluster"] = {**(config.get("archivist:cluster") or {}), "context": context}
     config["archivist:images"] = dict(IMAGES)  # no docker engine here: preset references, no build
-    # Helm charts come from remote repositories, which are unreachable here: bring-your-own operators.
-    config["archivist:monitoring"] = {**(config.get("archivist:monitoring") or {}), "install": False}
+    # Helm charts come from remote repositories, which are unreachable here: bring-your-own operators
+    # (`mode: attach`: the Prometheus Operator's CRDs are on the server, vendored, as a user's own would be).
+    monitoring = {k: v for k, v in (config.get("archivist:monitoring") or {}).items() if k != "install"}
+    config["archivist:monitoring"] = {**monitoring, "mode": "attach"}
     config["archivist:keda"] = {**(config.get("archivist:keda") or {}), "enabled": False}
     return config
 
