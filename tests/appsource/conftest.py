@@ -217,8 +217,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "auto.create.topics.enable=false",  # the deployment creates paper.processed; so do we
         ]) + "\n")
         kafka_cp = f"{jars / 'kafka'}/*"
+        # A random id may start with '-': passed as --cluster-id=ID so the tool never reads it as an option.
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
-        subprocess.run([java, "-cp", kafka_cp, "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id,
+        subprocess.run([java, "-cp", kafka_cp, "kafka.tools.StorageTool", "format", "--standalone", f"--cluster-id={cluster_id}",
                         "-c", str(properties)], check=True, capture_output=True, timeout=120)
         _, kafka_log = processes.start("kafka", [java, "-Xmx512m", "-cp", kafka_cp, "kafka.Kafka", str(properties)])
         wait_for("kafka", lambda: port_open(kafka_port), 90, [kafka_log])
